@@ -1,0 +1,371 @@
+package axios
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+)
+
+// Adapter sends one request described by cfg and returns its response, as
+// axios's adapters do. The client calls it after the request interceptors,
+// with ctx bounded by cfg.Timeout, and applies ValidateStatus to what it
+// returns, so an Adapter returns any status as a Response and an error only
+// when no response arrived. It may be called from many goroutines at once,
+// and must not keep cfg after it returns. A nil Config.Adapter uses the
+// client's resty client.
+type Adapter func(ctx context.Context, cfg *Config) (*Response, error)
+
+// defaultMaxRedirects matches net/http's default policy.
+const defaultMaxRedirects = 10
+
+var errTooManyRedirects = errors.New("maximum number of redirects exceeded")
+
+// errBodyTooLarge is the cause of a body over Config.MaxContentLength.
+var errBodyTooLarge = errors.New("response body exceeds MaxContentLength")
+
+// reqState carries what the client-level resty hooks need from one request.
+// It travels in the request's context, and is allocated only for requests
+// that have a body or a redirect limit.
+type reqState struct {
+	body         *bodyReader
+	maxRedirects int
+}
+
+type reqStateKey struct{}
+
+func stateOf(ctx context.Context) *reqState {
+	st, _ := ctx.Value(reqStateKey{}).(*reqState)
+	return st
+}
+
+// newResty builds the resty client a Client dispatches through. Its hooks
+// are set once, here, before any request: never later, as resty's setters
+// race with requests in flight (resty issues #383, #564).
+func newResty() *resty.Client {
+	rc := resty.New()
+	rc.SetDisableWarn(true)
+	rc.SetPreRequestHook(attachBody)
+	rc.SetRedirectPolicy(resty.RedirectPolicyFunc(checkRedirect))
+	return rc
+}
+
+// attachBody gives the raw request our body. Resty v2 reads an io.Reader
+// body whole to build GetBody, and resends an empty one on its own retries;
+// attaching it here streams it, keeps Content-Length, and lets a
+// io.ReadSeeker be rewound for a redirect instead of held in memory.
+func attachBody(_ *resty.Client, req *http.Request) error {
+	st := stateOf(req.Context())
+	if st == nil || st.body == nil {
+		return nil
+	}
+	b := st.body
+	if b.n == 0 {
+		req.Body, req.ContentLength, req.GetBody = http.NoBody, 0, nil
+		return nil
+	}
+	req.Body, req.ContentLength = b, b.n
+	req.GetBody = b.rewind
+	return nil
+}
+
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	limit := defaultMaxRedirects
+	if st := stateOf(req.Context()); st != nil && st.maxRedirects != 0 {
+		if st.maxRedirects < 0 {
+			return http.ErrUseLastResponse
+		}
+		limit = st.maxRedirects
+	}
+	if len(via) > limit {
+		return errTooManyRedirects
+	}
+	return nil
+}
+
+// bodyReader is a request body: bytes, or an io.ReadSeeker read from start.
+// It reports upload progress and ignores Close, so net/http never closes a
+// caller's file that a retry will read again.
+type bodyReader struct {
+	src      io.Reader
+	data     []byte
+	seeker   io.ReadSeeker
+	start    int64
+	n        int64
+	loaded   int64
+	progress func(Progress)
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.src.Read(p)
+	if n > 0 && b.progress != nil {
+		b.loaded += int64(n)
+		b.progress(Progress{Loaded: b.loaded, Total: b.n, Bytes: n, Upload: true})
+	}
+	return n, err
+}
+
+func (b *bodyReader) Close() error { return nil }
+
+func (b *bodyReader) rewind() (io.ReadCloser, error) {
+	b.loaded = 0
+	if b.seeker != nil {
+		if _, err := b.seeker.Seek(b.start, io.SeekStart); err != nil {
+			return nil, err
+		}
+		b.src = io.LimitReader(b.seeker, b.n)
+	} else {
+		b.src = bytes.NewReader(b.data)
+	}
+	return b, nil
+}
+
+// encodeBody turns cfg.Data into a body and sets its Content-Type when the
+// headers have none. A plain io.Reader is read once and replaced in cfg.Data
+// by its bytes, so resending cfg sends the same bytes.
+func encodeBody(cfg *Config) (*bodyReader, error) {
+	var data []byte
+	var ctype string
+	switch v := cfg.Data.(type) {
+	case nil:
+		return nil, nil
+	case []byte:
+		data, ctype = v, "application/octet-stream"
+	case string:
+		data, ctype = []byte(v), "text/plain; charset=utf-8"
+	case json.RawMessage:
+		data, ctype = v, "application/json"
+	case url.Values:
+		data, ctype = []byte(v.Encode()), "application/x-www-form-urlencoded"
+	case io.ReadSeeker:
+		return seekBody(cfg, v)
+	case io.Reader:
+		b, err := io.ReadAll(v)
+		if err != nil {
+			return nil, fmt.Errorf("read request body: %w", err)
+		}
+		cfg.Data = b
+		data, ctype = b, "application/octet-stream"
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode request body as JSON: %w", err)
+		}
+		data, ctype = b, "application/json"
+	}
+	setDefaultContentType(cfg, ctype)
+	return &bodyReader{src: bytes.NewReader(data), data: data, n: int64(len(data)), progress: cfg.OnUploadProgress}, nil
+}
+
+func seekBody(cfg *Config, rs io.ReadSeeker) (*bodyReader, error) {
+	if !cfg.seekSet {
+		pos, err := rs.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return nil, fmt.Errorf("seek request body: %w", err)
+		}
+		cfg.seekStart, cfg.seekSet = pos, true
+	}
+	end, err := rs.Seek(0, io.SeekEnd)
+	if err == nil {
+		_, err = rs.Seek(cfg.seekStart, io.SeekStart)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("seek request body: %w", err)
+	}
+	setDefaultContentType(cfg, "application/octet-stream")
+	n := end - cfg.seekStart
+	return &bodyReader{src: io.LimitReader(rs, n), seeker: rs, start: cfg.seekStart, n: n, progress: cfg.OnUploadProgress}, nil
+}
+
+func setDefaultContentType(cfg *Config, ctype string) {
+	if cfg.Headers == nil {
+		cfg.Headers = make(http.Header)
+	}
+	if len(cfg.Headers["Content-Type"]) == 0 {
+		cfg.Headers["Content-Type"] = []string{ctype}
+	}
+}
+
+// send is the default adapter: it dispatches cfg through the resty client.
+func (c *Client) send(ctx context.Context, cfg *Config) (*Response, error) {
+	fullURL, err := buildURL(cfg.BaseURL, cfg.URL, cfg.Params)
+	if err != nil {
+		return nil, &Error{Message: err.Error(), Code: CodeInvalidURL, Config: cfg, Err: err}
+	}
+	body, err := encodeBody(cfg)
+	if err != nil {
+		return nil, &Error{Message: err.Error(), Code: CodeBadOptionValue, Config: cfg, Err: err}
+	}
+	if body != nil || cfg.MaxRedirects != 0 {
+		ctx = context.WithValue(ctx, reqStateKey{}, &reqState{body: body, maxRedirects: cfg.MaxRedirects})
+	}
+	if cfg.Headers == nil {
+		cfg.Headers = make(http.Header)
+	}
+
+	r := c.Resty().R()
+	r.SetContext(ctx)
+	r.Header = cfg.Headers
+	r.SetDoNotParseResponse(true)
+	if cfg.Auth != nil {
+		r.SetBasicAuth(cfg.Auth.Username, cfg.Auth.Password)
+	}
+	start := time.Now()
+	rr, err := r.Execute(cfg.Method, fullURL)
+	var raw *http.Response
+	if rr != nil {
+		raw = rr.RawResponse
+	}
+	if err != nil {
+		if raw != nil && raw.Body != nil {
+			_ = raw.Body.Close()
+		}
+		return nil, &Error{Message: err.Error(), Config: cfg, Request: r.RawRequest, Err: err}
+	}
+
+	resp := &Response{
+		Status:     raw.StatusCode,
+		StatusText: statusText(raw),
+		Headers:    raw.Header,
+		Config:     cfg,
+		Request:    raw.Request,
+	}
+	if resp.Request == nil {
+		resp.Request = r.RawRequest
+	}
+	var rd io.ReadCloser = raw.Body
+	if cfg.OnDownloadProgress != nil {
+		rd = &progressReader{rc: raw.Body, total: raw.ContentLength, fn: cfg.OnDownloadProgress}
+	}
+	if cfg.ResponseType == ResponseStream {
+		resp.Body = rd
+		resp.Duration = time.Since(start)
+		return resp, nil
+	}
+	resp.Data, err = readBody(rd, raw.ContentLength, cfg.MaxContentLength)
+	_ = rd.Close()
+	resp.Duration = time.Since(start)
+	if err != nil {
+		return nil, &Error{Message: err.Error(), Config: cfg, Request: resp.Request, Response: resp, Err: err}
+	}
+	return resp, nil
+}
+
+func statusText(raw *http.Response) string {
+	// raw.Status is "404 Not Found"; keep the server's words.
+	if i := strings.IndexByte(raw.Status, ' '); i >= 0 && i+1 < len(raw.Status) {
+		return raw.Status[i+1:]
+	}
+	return http.StatusText(raw.StatusCode)
+}
+
+// readBody reads r whole, in one allocation when the length is known. limit
+// > 0 caps it.
+func readBody(r io.Reader, length, limit int64) ([]byte, error) {
+	if limit > 0 {
+		if length > limit {
+			return nil, errBodyTooLarge
+		}
+		r = io.LimitReader(r, limit+1)
+	}
+	if length == 0 {
+		return nil, nil
+	}
+	size := int64(512)
+	if length > 0 && length < 64<<20 {
+		size = length + 1 // +1 so reading EOF needs no growth
+	}
+	buf := make([]byte, 0, size)
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
+	if limit > 0 && int64(len(buf)) > limit {
+		return nil, errBodyTooLarge
+	}
+	return buf, nil
+}
+
+// progressReader reports download progress as the body is read.
+type progressReader struct {
+	rc     io.ReadCloser
+	total  int64
+	loaded int64
+	fn     func(Progress)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.rc.Read(b)
+	if n > 0 {
+		p.loaded += int64(n)
+		p.fn(Progress{Loaded: p.loaded, Total: p.total, Bytes: n})
+	}
+	return n, err
+}
+
+func (p *progressReader) Close() error { return p.rc.Close() }
+
+// classify turns an adapter's failure into an [*Error] with axios's code.
+// parent is the caller's context; ctx is parent bounded by cfg.Timeout.
+func classify(parent, ctx context.Context, cfg *Config, err error) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = &Error{Message: err.Error(), Config: cfg, Err: err}
+	} else if e.Code != "" && e.Code != CodeNetwork {
+		return err
+	}
+	if e.Config == nil {
+		e.Config = cfg
+	}
+	switch {
+	case errors.Is(err, context.Canceled) || parent.Err() == context.Canceled:
+		e.Code, e.Message = CodeCanceled, "canceled"
+		if !errors.Is(e.Err, context.Canceled) {
+			e.Err = errors.Join(context.Canceled, e.Err)
+		}
+	case parent.Err() == context.DeadlineExceeded:
+		e.Code, e.Message = CodeTimedOut, "context deadline exceeded"
+		if !errors.Is(e.Err, context.DeadlineExceeded) {
+			e.Err = errors.Join(context.DeadlineExceeded, e.Err)
+		}
+	case cfg.Timeout > 0 && (ctx.Err() == context.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded)):
+		e.Code, e.Message = CodeConnAborted, "timeout of "+cfg.Timeout.String()+" exceeded"
+		if !errors.Is(e.Err, context.DeadlineExceeded) {
+			e.Err = errors.Join(context.DeadlineExceeded, e.Err)
+		}
+	case errors.Is(err, errTooManyRedirects):
+		e.Code, e.Message = CodeTooManyRedirects, "Maximum number of redirects exceeded"
+	case errors.Is(err, errBodyTooLarge):
+		e.Code, e.Message = CodeBadResponse, fmt.Sprintf("maxContentLength size of %d exceeded", cfg.MaxContentLength)
+	default:
+		e.Code, e.Message = CodeNetwork, "Network Error: "+causeText(err)
+	}
+	return e
+}
+
+// causeText is err's text without the URL a *url.Error repeats, since a URL
+// may carry a token in its query.
+func causeText(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Op + ": " + ue.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,322 @@
+package axios
+
+import (
+	"maps"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config describes one request, or, as [Client.Defaults], what every request
+// of a client starts from. Each call merges the client's defaults and its own
+// Config into a fresh copy (defaults < instance < request), so an interceptor
+// that changes a header, a param or a Meta key changes that request alone.
+//
+// Scalars and functions: the request's value wins when it is not the zero
+// value. Headers, Params and Meta: merged key by key, the request's keys over
+// the instance's.
+type Config struct {
+	// Method is the HTTP method; "" means GET. It is upper-cased.
+	Method string
+	// URL is the request's URL, absolute or relative to BaseURL.
+	URL string
+	// BaseURL is joined to a relative URL as axios joins them: exactly one
+	// slash between the two. An absolute or protocol-relative URL wins.
+	BaseURL string
+	// Headers are sent with the request; merged per key, request over instance.
+	Headers http.Header
+	// Params are added to the URL's query, after any query the URL already
+	// has; merged per key, request over instance.
+	Params url.Values
+	// Data is the body: nil sends none; []byte and string are sent as given;
+	// an io.Reader is read once (an io.ReadSeeker is rewound instead), so a
+	// retry through the instance sends the same bytes; url.Values is sent as
+	// a form; anything else is encoded as JSON. The Content-Type follows the
+	// kind unless a header sets it.
+	Data any
+	// Timeout bounds the request from dispatch until its body is read;
+	// 0 means none. Exceeding it fails with [CodeConnAborted].
+	Timeout time.Duration
+	// ValidateStatus decides which statuses succeed; nil: 200 <= status < 300.
+	ValidateStatus func(status int) bool
+	// Auth sends HTTP Basic credentials.
+	Auth *BasicAuth
+	// Meta carries per-request data for interceptors, as axios's custom config
+	// keys do (seed 002's _retry mark). Merged per key.
+	Meta map[string]any
+	// ResponseType "" reads the body into Response.Data; ResponseStream leaves
+	// it in Response.Body for the caller to read and close.
+	ResponseType ResponseType
+	// MaxContentLength caps the response body in bytes; 0 means no limit.
+	// A longer body fails with [CodeBadResponse].
+	MaxContentLength int64
+	// MaxRedirects caps the redirects followed: 0 means up to 10, as
+	// net/http; [NoRedirects] returns the 3xx response itself. A longer chain
+	// fails with [CodeTooManyRedirects].
+	MaxRedirects int
+	// OnUploadProgress is called as the body is sent.
+	OnUploadProgress func(Progress)
+	// OnDownloadProgress is called as the response body is read.
+	OnDownloadProgress func(Progress)
+	// Adapter sends the request; nil uses the client's resty client.
+	Adapter Adapter
+
+	// seekStart remembers where an io.ReadSeeker body started, so a retry of
+	// this config rewinds it there.
+	seekStart int64
+	seekSet   bool
+}
+
+// NoRedirects, as Config.MaxRedirects, follows no redirect: a 3xx response is
+// returned (and judged by ValidateStatus) as it is, like axios's maxRedirects: 0.
+const NoRedirects = -1
+
+// BasicAuth is a user name and password for HTTP Basic authentication.
+type BasicAuth struct {
+	Username string
+	Password string
+}
+
+// ResponseType says how the response body is delivered.
+type ResponseType string
+
+// ResponseStream leaves the body unread in Response.Body, for large downloads.
+const ResponseStream ResponseType = "stream"
+
+// Progress reports a transfer's state to OnUploadProgress and
+// OnDownloadProgress.
+type Progress struct {
+	Loaded int64 // bytes so far
+	Total  int64 // expected bytes, or -1 when unknown
+	Bytes  int   // bytes in this step
+	Upload bool
+}
+
+// Fraction returns Loaded/Total in [0, 1], or 0 when Total is unknown.
+func (p Progress) Fraction() float64 {
+	if p.Total <= 0 {
+		return 0
+	}
+	return float64(p.Loaded) / float64(p.Total)
+}
+
+// mergeConfig returns a fresh copy of base overlaid with req. Maps are copied
+// so the result shares no mutable state with either.
+func mergeConfig(base, req *Config) *Config {
+	out := new(Config)
+	*out = *req
+	if out.Method == "" {
+		out.Method = base.Method
+	}
+	out.Method = upperMethod(out.Method)
+	if out.URL == "" {
+		out.URL = base.URL
+	}
+	if out.BaseURL == "" {
+		out.BaseURL = base.BaseURL
+	}
+	out.Headers = mergeHeader(base.Headers, req.Headers)
+	out.Params = mergeValues(base.Params, req.Params)
+	out.Meta = mergeMap(base.Meta, req.Meta)
+	if out.Data == nil {
+		out.Data = base.Data
+	}
+	if out.Timeout == 0 {
+		out.Timeout = base.Timeout
+	}
+	if out.ValidateStatus == nil {
+		out.ValidateStatus = base.ValidateStatus
+	}
+	if out.Auth == nil {
+		out.Auth = base.Auth
+	}
+	if out.ResponseType == "" {
+		out.ResponseType = base.ResponseType
+	}
+	if out.MaxContentLength == 0 {
+		out.MaxContentLength = base.MaxContentLength
+	}
+	if out.MaxRedirects == 0 {
+		out.MaxRedirects = base.MaxRedirects
+	}
+	if out.OnUploadProgress == nil {
+		out.OnUploadProgress = base.OnUploadProgress
+	}
+	if out.OnDownloadProgress == nil {
+		out.OnDownloadProgress = base.OnDownloadProgress
+	}
+	if out.Adapter == nil {
+		out.Adapter = base.Adapter
+	}
+	return out
+}
+
+func upperMethod(m string) string {
+	switch m {
+	case "", http.MethodGet:
+		return http.MethodGet
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodHead, http.MethodOptions:
+		return m
+	}
+	return strings.ToUpper(m)
+}
+
+// mergeHeader copies base then over. Keys are canonicalized so "usrId" set
+// by one side and "Usrid" by the other are the same header.
+func mergeHeader(base, over http.Header) http.Header {
+	out := make(http.Header, len(base)+len(over))
+	for k, v := range base {
+		out[http.CanonicalHeaderKey(k)] = v
+	}
+	for k, v := range over {
+		out[http.CanonicalHeaderKey(k)] = v
+	}
+	// The value slices are shared with base and over; clone them together in
+	// one allocation so appending to one request's header never writes into
+	// another's backing array.
+	n := 0
+	for _, v := range out {
+		n += len(v)
+	}
+	all := make([]string, 0, n)
+	for k, v := range out {
+		start := len(all)
+		all = append(all, v...)
+		out[k] = all[start:len(all):len(all)]
+	}
+	return out
+}
+
+func mergeValues(base, over url.Values) url.Values {
+	if len(base) == 0 && len(over) == 0 {
+		return nil
+	}
+	out := make(url.Values, len(base)+len(over))
+	for k, v := range base {
+		out[k] = append([]string(nil), v...)
+	}
+	for k, v := range over {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+func mergeMap(base, over map[string]any) map[string]any {
+	if len(base) == 0 && len(over) == 0 {
+		return nil
+	}
+	out := make(map[string]any, len(base)+len(over))
+	maps.Copy(out, base)
+	maps.Copy(out, over)
+	return out
+}
+
+// FullURL returns the URL the request goes to: BaseURL joined with URL, and
+// Params added to its query, as axios's getUri. A URL that cannot be parsed
+// gives an [*Error] with [CodeInvalidURL].
+func (c *Config) FullURL() (string, error) {
+	u, err := buildURL(c.BaseURL, c.URL, c.Params)
+	if err != nil {
+		return "", &Error{Message: err.Error(), Code: CodeInvalidURL, Config: c, Err: err}
+	}
+	return u, nil
+}
+
+// isAbsoluteURL mirrors axios's helpers/isAbsoluteURL: a scheme followed by
+// "//", or a protocol-relative "//host".
+func isAbsoluteURL(s string) bool {
+	if strings.HasPrefix(s, "//") {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'):
+		case c == ':' && i > 0:
+			return strings.HasPrefix(s[i+1:], "//")
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// combineURLs mirrors axios's helpers/combineURLs: exactly one slash between.
+func combineURLs(base, rel string) string {
+	if rel == "" {
+		return base
+	}
+	return strings.TrimRight(base, "/") + "/" + strings.TrimLeft(rel, "/")
+}
+
+type urlError struct{ msg string }
+
+func (e *urlError) Error() string { return e.msg }
+
+func buildURL(base, rel string, params url.Values) (string, error) {
+	full := rel
+	if base != "" && !isAbsoluteURL(rel) {
+		full = combineURLs(base, rel)
+	}
+	if full == "" {
+		return "", &urlError{"invalid URL: empty"}
+	}
+	if strings.HasPrefix(full, "//") {
+		// Protocol-relative: Go has no page to inherit a scheme from.
+		full = "http:" + full
+	}
+	u, err := url.Parse(full)
+	if err != nil {
+		return "", &urlError{"invalid URL: " + redactURLError(err)}
+	}
+	if u.Scheme == "" || u.Host == "" {
+		return "", &urlError{"invalid URL " + strconvQuote(redactURL(u)) + ": need an absolute URL or a BaseURL"}
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", &urlError{"invalid URL: unsupported scheme " + strconvQuote(u.Scheme)}
+	}
+	if len(params) == 0 {
+		return full, nil
+	}
+	enc := params.Encode()
+	switch {
+	case u.RawQuery == "":
+		u.RawQuery = enc
+	default:
+		u.RawQuery += "&" + enc
+	}
+	return u.String(), nil
+}
+
+func strconvQuote(s string) string { return "\"" + s + "\"" }
+
+// redactURLError keeps url.Parse's complaint without echoing the URL, which
+// may carry a token in its query.
+func redactURLError(err error) string {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// redactURL returns u without its query, fragment and password, for messages.
+func redactURL(u *url.URL) string {
+	v := *u
+	v.RawQuery, v.Fragment, v.RawFragment = "", "", ""
+	if v.User != nil {
+		v.User = url.User(v.User.Username())
+	}
+	return v.String()
+}
+
+// RedactURL returns rawURL with its query values, fragment and password
+// removed, for logs and error messages. Unparseable input gives "<invalid URL>".
+func RedactURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "<invalid URL>"
+	}
+	return redactURL(u)
+}

@@ -1,0 +1,106 @@
+package axios
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+)
+
+// Error codes carried by [Error.Code]. The strings are axios's, so code ported
+// from JavaScript can compare against the same values.
+const (
+	// CodeBadRequest is a response whose status ValidateStatus rejected, in 400–499.
+	CodeBadRequest = "ERR_BAD_REQUEST"
+	// CodeBadResponse is any other rejected status (5xx, 3xx with redirects off),
+	// or a response body over Config.MaxContentLength.
+	CodeBadResponse = "ERR_BAD_RESPONSE"
+	// CodeNetwork is a request that got no response: refused, reset, DNS failure.
+	CodeNetwork = "ERR_NETWORK"
+	// CodeCanceled is a request whose context was canceled.
+	CodeCanceled = "ERR_CANCELED"
+	// CodeConnAborted is a request that ran past Config.Timeout.
+	CodeConnAborted = "ECONNABORTED"
+	// CodeTimedOut is a request whose context's own deadline passed.
+	CodeTimedOut = "ETIMEDOUT"
+	// CodeInvalidURL is a URL that could not be built or parsed.
+	CodeInvalidURL = "ERR_INVALID_URL"
+	// CodeTooManyRedirects is a redirect chain longer than Config.MaxRedirects.
+	CodeTooManyRedirects = "ERR_FR_TOO_MANY_REDIRECTS"
+	// CodeBadOptionValue is a Config value, or an interceptor's result, that
+	// cannot be used.
+	CodeBadOptionValue = "ERR_BAD_OPTION_VALUE"
+)
+
+// Error is the error every request made through a [Client] fails with, as
+// axios's AxiosError. Response is set when a response arrived (a rejected
+// status); Request when one was built. Err is the cause, reachable through
+// errors.Is and errors.As.
+//
+// An Error is a value handed to one caller; interceptors may read it and may
+// return a new one, but should not change it while another goroutine reads it.
+type Error struct {
+	Message  string
+	Code     string
+	Config   *Config
+	Request  *http.Request
+	Response *Response
+	Err      error
+}
+
+// Error returns "axios: " followed by the message. It never includes header
+// values or a request body, so tokens do not leak into logs through it.
+func (e *Error) Error() string {
+	if e == nil {
+		return "axios: <nil>"
+	}
+	return "axios: " + e.Message
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Status returns the response's status code, or 0 when no response arrived.
+func (e *Error) Status() int {
+	if e == nil || e.Response == nil {
+		return 0
+	}
+	return e.Response.Status
+}
+
+// IsAxiosError reports whether err is, or wraps, an [*Error].
+func IsAxiosError(err error) bool {
+	var e *Error
+	return errors.As(err, &e)
+}
+
+// IsCancel reports whether err comes from a canceled context, as axios's
+// isCancel reports an aborted request.
+func IsCancel(err error) bool {
+	var e *Error
+	if errors.As(err, &e) && e.Code == CodeCanceled {
+		return true
+	}
+	return errors.Is(err, context.Canceled)
+}
+
+// AsError returns the [*Error] in err's chain, if there is one.
+func AsError(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+func statusError(resp *Response) *Error {
+	code := CodeBadResponse
+	if resp.Status >= 400 && resp.Status < 500 {
+		code = CodeBadRequest
+	}
+	return &Error{
+		Message:  "Request failed with status code " + strconv.Itoa(resp.Status),
+		Code:     code,
+		Config:   resp.Config,
+		Request:  resp.Request,
+		Response: resp,
+	}
+}

@@ -1,0 +1,295 @@
+package axios
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// RequestFulfilled runs before a request is sent, with the request's own
+// merged Config: it may change cfg in place and return it, or return another
+// Config. An error skips the request and goes to the next interceptor's
+// [RequestRejected], then to the response interceptors' rejected handlers.
+// It may be called from many goroutines at once.
+type RequestFulfilled func(ctx context.Context, cfg *Config) (*Config, error)
+
+// RequestRejected receives the error of an earlier request interceptor. A
+// Config recovers the chain; an error passes it on. It may be called from
+// many goroutines at once.
+type RequestRejected func(ctx context.Context, err error) (*Config, error)
+
+// ResponseFulfilled receives a response that ValidateStatus accepted, or a
+// response an earlier handler recovered with. It returns the response for the
+// next stage (a new one, or resp changed), or an error that goes to the next
+// [ResponseRejected]. It may be called from many goroutines at once.
+type ResponseFulfilled func(ctx context.Context, resp *Response) (*Response, error)
+
+// ResponseRejected receives a failed request's error: an [*Error] for a
+// rejected status or a transport failure, or whatever an earlier handler
+// returned. A response recovers the chain; an error passes it on. Retry the
+// way axios code does, through the instance: return c.Request(ctx, *axErr.Config).
+// It may be called from many goroutines at once.
+type ResponseRejected func(ctx context.Context, err error) (*Response, error)
+
+// Order is the order request interceptors run in.
+type Order int32
+
+const (
+	// LIFO runs the last registered request interceptor first, as axios does.
+	LIFO Order = iota
+	// FIFO runs request interceptors in registration order.
+	FIFO
+)
+
+// InterceptorOption configures one interceptor at Use.
+type InterceptorOption func(*interceptorOptions)
+
+type interceptorOptions struct {
+	runWhen func(cfg *Config) bool
+}
+
+// RunWhen skips the interceptor for requests whose config pred rejects, as
+// axios's runWhen. pred sees the config as it stands when the interceptor's
+// turn comes; a response interceptor sees the config of the response or error.
+func RunWhen(pred func(cfg *Config) bool) InterceptorOption {
+	return func(o *interceptorOptions) { o.runWhen = pred }
+}
+
+type handler[F, R any] struct {
+	id        int
+	fulfilled F
+	rejected  R
+	runWhen   func(cfg *Config) bool
+}
+
+// manager is a copy-on-write list: Use and Eject publish a new slice, and a
+// request reads one snapshot with a single atomic load, so the chain a
+// request runs never changes under it and the hot path takes no lock.
+type manager[F, R any] struct {
+	mu     sync.Mutex
+	nextID int
+	list   atomic.Pointer[[]handler[F, R]]
+}
+
+func (m *manager[F, R]) use(f F, r R, opts []InterceptorOption) int {
+	var o interceptorOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.nextID++
+	var cur []handler[F, R]
+	if p := m.list.Load(); p != nil {
+		cur = *p
+	}
+	next := make([]handler[F, R], len(cur), len(cur)+1)
+	copy(next, cur)
+	next = append(next, handler[F, R]{id: m.nextID, fulfilled: f, rejected: r, runWhen: o.runWhen})
+	m.list.Store(&next)
+	return m.nextID
+}
+
+func (m *manager[F, R]) eject(id int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.list.Load()
+	if p == nil {
+		return
+	}
+	i := slices.IndexFunc(*p, func(h handler[F, R]) bool { return h.id == id })
+	if i < 0 {
+		return
+	}
+	next := slices.Delete(slices.Clone(*p), i, i+1)
+	m.list.Store(&next)
+}
+
+func (m *manager[F, R]) clear() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.list.Store(nil)
+}
+
+func (m *manager[F, R]) snapshot() []handler[F, R] {
+	if m == nil {
+		return nil
+	}
+	if p := m.list.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// RequestInterceptors is a client's ordered list of request interceptors, as
+// axios's instance.interceptors.request. All methods are safe for concurrent
+// use, including while requests run: each request runs the list as it was
+// when the request started.
+type RequestInterceptors struct {
+	m     manager[RequestFulfilled, RequestRejected]
+	order atomic.Int32
+}
+
+// Use adds an interceptor and returns its id for [RequestInterceptors.Eject].
+// Either handler may be nil, which passes the outcome through. Ids are never
+// reused, not even after Clear.
+func (ri *RequestInterceptors) Use(f RequestFulfilled, r RequestRejected, opts ...InterceptorOption) int {
+	return ri.m.use(f, r, opts)
+}
+
+// Eject removes the interceptor with id. An unknown or already ejected id
+// does nothing.
+func (ri *RequestInterceptors) Eject(id int) { ri.m.eject(id) }
+
+// Clear removes every interceptor.
+func (ri *RequestInterceptors) Clear() { ri.m.clear() }
+
+// Len returns the number of interceptors.
+func (ri *RequestInterceptors) Len() int { return len(ri.m.snapshot()) }
+
+// SetOrder sets the order the interceptors run in; the default is [LIFO].
+func (ri *RequestInterceptors) SetOrder(o Order) { ri.order.Store(int32(o)) }
+
+// ResponseInterceptors is a client's ordered list of response interceptors,
+// as axios's instance.interceptors.response. They run in registration order.
+// All methods are safe for concurrent use, including while requests run: each
+// request runs the list as it was when the request started.
+type ResponseInterceptors struct {
+	m manager[ResponseFulfilled, ResponseRejected]
+}
+
+// Use adds an interceptor and returns its id for [ResponseInterceptors.Eject].
+// Either handler may be nil, which passes the outcome through. Ids are never
+// reused, not even after Clear.
+func (ri *ResponseInterceptors) Use(f ResponseFulfilled, r ResponseRejected, opts ...InterceptorOption) int {
+	return ri.m.use(f, r, opts)
+}
+
+// Eject removes the interceptor with id. An unknown or already ejected id
+// does nothing.
+func (ri *ResponseInterceptors) Eject(id int) { ri.m.eject(id) }
+
+// Clear removes every interceptor.
+func (ri *ResponseInterceptors) Clear() { ri.m.clear() }
+
+// Len returns the number of interceptors.
+func (ri *ResponseInterceptors) Len() int { return len(ri.m.snapshot()) }
+
+func (ri *RequestInterceptors) snapshot() ([]handler[RequestFulfilled, RequestRejected], Order) {
+	if ri == nil {
+		return nil, LIFO
+	}
+	return ri.m.snapshot(), Order(ri.order.Load())
+}
+
+func (ri *ResponseInterceptors) snapshot() []handler[ResponseFulfilled, ResponseRejected] {
+	if ri == nil {
+		return nil
+	}
+	return ri.m.snapshot()
+}
+
+func errNilConfig() error {
+	return &Error{Message: "a request interceptor returned a nil *Config and no error", Code: CodeBadOptionValue}
+}
+
+// runRequestChain runs the request interceptors in order over (cfg, nil).
+func runRequestChain(ctx context.Context, list []handler[RequestFulfilled, RequestRejected], order Order, cfg *Config) (*Config, error) {
+	var err error
+	n := len(list)
+	for i := 0; i < n; i++ {
+		h := &list[i]
+		if order == LIFO {
+			h = &list[n-1-i]
+		}
+		if h.runWhen != nil && !h.runWhen(cfg) {
+			continue
+		}
+		if err == nil {
+			if h.fulfilled == nil {
+				continue
+			}
+			next, e := h.fulfilled(ctx, cfg)
+			switch {
+			case e != nil:
+				err = e
+			case next == nil:
+				err = errNilConfig()
+			default:
+				cfg = next
+			}
+			continue
+		}
+		if h.rejected == nil {
+			continue
+		}
+		next, e := h.rejected(ctx, err)
+		switch {
+		case e != nil:
+			err = e
+		case next != nil:
+			cfg, err = next, nil
+		default:
+			err = errNilConfig()
+		}
+	}
+	return cfg, err
+}
+
+func errNilResponse() error {
+	return &Error{Message: "a response interceptor returned a nil *Response and no error", Code: CodeBadOptionValue}
+}
+
+// runResponseChain runs the response interceptors over (resp, err).
+func runResponseChain(ctx context.Context, list []handler[ResponseFulfilled, ResponseRejected], resp *Response, err error) (*Response, error) {
+	for i := range list {
+		h := &list[i]
+		if h.runWhen != nil {
+			cfg := configOf(resp, err)
+			if cfg != nil && !h.runWhen(cfg) {
+				continue
+			}
+		}
+		if err == nil {
+			if h.fulfilled == nil {
+				continue
+			}
+			next, e := h.fulfilled(ctx, resp)
+			switch {
+			case e != nil:
+				resp, err = nil, e
+			case next == nil:
+				resp, err = nil, errNilResponse()
+			default:
+				resp = next
+			}
+			continue
+		}
+		if h.rejected == nil {
+			continue
+		}
+		next, e := h.rejected(ctx, err)
+		switch {
+		case e != nil:
+			err = e
+		case next != nil:
+			resp, err = next, nil
+		default:
+			err = errNilResponse()
+		}
+	}
+	return resp, err
+}
+
+func configOf(resp *Response, err error) *Config {
+	if resp != nil {
+		return resp.Config
+	}
+	if e, ok := AsError(err); ok {
+		return e.Config
+	}
+	return nil
+}
