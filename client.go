@@ -92,12 +92,13 @@ func (c *Client) Request(ctx context.Context, cfg Config) (*Response, error) {
 	}
 	merged := mergeConfig(&c.Defaults, &cfg)
 	reqs, order := c.Interceptors.Request.snapshot()
+	resps := c.Interceptors.Response.snapshot()
 	merged, err := runRequestChain(ctx, reqs, order, merged)
 	var resp *Response
 	if err == nil {
 		resp, err = c.dispatch(ctx, merged)
 	}
-	resp, err = runResponseChain(ctx, c.Interceptors.Response.snapshot(), resp, err)
+	resp, err = runResponseChain(ctx, resps, resp, err)
 	if err != nil {
 		return nil, err
 	}
