@@ -1,0 +1,74 @@
+// Package authtest provides a loopback OAuth-style API server for tests,
+// examples and benchmarks of code that logs in, calls protected routes and
+// refreshes expired access tokens. It issues short-lived HS256 JWT access
+// tokens and opaque refresh tokens, optionally rotates refresh tokens, counts
+// what happens, and injects faults into refreshes on demand.
+//
+// Start one with [NewServer] and stop it with [Server.Close]:
+//
+//	srv := authtest.NewServer(authtest.Options{AccessTTL: time.Second, Rotate: true})
+//	defer srv.Close()
+//	tok := srv.Issue("demo") // or POST /login
+//
+// # Endpoints
+//
+//	Method  Path                 Request                                Success (200)
+//	------  -------------------  -------------------------------------  ---------------------------------------------
+//	POST    /login               JSON {"username","password"}           token response (below)
+//	POST    /refresh             JSON {"refresh_token"}                 token response          (seed 000's style)
+//	POST    /auth/refresh        Authorization: Bearer <refresh token>  {"resultCode":"OK","data":{"accessToken",
+//	                             no body                                "refreshToken","tokenType","expiresIn"}}
+//	                                                                                            (seed 001's style)
+//	POST    /oauth/token         form grant_type=refresh_token          RFC 6749 token response
+//	                             &refresh_token=...; or grant_type=
+//	                             password&username=...&password=...
+//	any     /api/...             Authorization: Bearer <access token>   {"path","method","user","body"}
+//	any     /api/status/{code}   as /api/...                            status {code} (200-599), same body
+//	any     /api/slow?ms=N       as /api/...                            the same, after N milliseconds
+//	any     /api/envelope        as /api/...                            {"resultCode":"OK","data":{"path",...}}
+//
+// The token response is {"access_token","token_type":"Bearer",
+// "refresh_token","expires_in"}, with expires_in the access TTL in whole
+// seconds (at least 1).
+//
+// Failures:
+//
+//	/login          bad credentials: 401 {"error":"invalid_credentials"}; bad JSON: 400 invalid_request
+//	/refresh        unknown, reused or revoked refresh token: 400 {"error":"invalid_grant"};
+//	                bad JSON or no refresh_token: 400 {"error":"invalid_request"}
+//	/auth/refresh   missing, unknown, reused or revoked refresh token: 401 {"resultCode":"UNAUTHORIZED"}
+//	/oauth/token    400 invalid_grant, invalid_request, unsupported_grant_type;
+//	                401 invalid_client with WWW-Authenticate, when Options.ClientID is set
+//	                and the credentials (Basic auth or client_id/client_secret fields) differ
+//	/api/...        missing, malformed, badly signed, expired or revoked access token:
+//	                Options.DenyStatus (401 by default) {"error":"invalid_token"} and
+//	                WWW-Authenticate: Bearer error="invalid_token"
+//
+// Every /api/ response carries X-Request-Count, the number of /api/ requests
+// received so far. No response body or error ever contains a token, and the
+// server logs nothing about tokens.
+//
+// # Tokens
+//
+// An access token is an HS256 JWT with sub (the user), iss (the server's
+// URL), jti (unique, so two tokens minted in the same instant differ), iat,
+// exp, and gen, the revocation generation. A protected route accepts it while
+// the server's clock ([Options.Now]) is before exp and gen is current;
+// [Server.Revoke] moves the generation on. [Server.Verify] applies the same
+// checks; [ParseClaims] decodes a token without a server.
+//
+// Refresh tokens are opaque random strings. Without [Options.Rotate] a
+// refresh answers the same refresh token again; with it, each refresh answers
+// a new one and the used one is answered invalid_grant from then on. Of two
+// concurrent refreshes with one token under rotation, exactly one succeeds.
+//
+// # Counters and faults
+//
+// [Server.RefreshCalls], [Server.Refreshes], [Server.InvalidGrants],
+// [Server.Denied], [Server.Served], [Server.Logins] and [Server.Requests]
+// count atomically, before the response is written, so a client that has a
+// response sees the counters that include it. [Server.FailRefresh],
+// [Server.DropRefresh] and [Server.SetRefreshDelay] affect refresh calls on
+// all three refresh endpoints (the password grant is a login, not a refresh)
+// and may be changed while requests are in flight.
+package authtest
