@@ -255,12 +255,14 @@ func TestConcurrentRefreshesWithOneRotatedTokenSucceedOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	statuses := make([]int, n)
 	for i := range n {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			r, err := refreshers[0].call(t, srv, refresh)
 			if assert.NoError(t, err) {
 				statuses[i] = r.Status
 			}
-		})
+		}()
 	}
 	wg.Wait()
 
@@ -511,14 +513,18 @@ func TestCloseDoesNotWaitForSleepingRequests(t *testing.T) {
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
-	wg.Go(func() {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
 		_, err := refreshers[0].call(t, srv, tok.RefreshToken)
 		errs <- err
-	})
-	wg.Go(func() {
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
 		_, err := send(t, srv, http.MethodGet, "/api/slow?ms=3600000", nil, "Authorization", "Bearer "+tok.AccessToken)
 		errs <- err
-	})
+	}()
 	require.Eventually(t, func() bool { return srv.RefreshCalls() == 1 && srv.Requests() == 1 },
 		5*time.Second, time.Millisecond)
 
@@ -652,7 +658,9 @@ func TestThousandConcurrentProtectedRequests(t *testing.T) {
 	var wg sync.WaitGroup
 	statuses := make([]int, n)
 	for i := range n {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			tok := fresh
 			if i%10 == 0 {
 				tok = stale
@@ -667,7 +675,7 @@ func TestThousandConcurrentProtectedRequests(t *testing.T) {
 			if r.Status == http.StatusOK {
 				assert.Equal(t, body, r.JSON(t)["body"])
 			}
-		})
+		}()
 	}
 	wg.Wait()
 
