@@ -1,0 +1,202 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/oauth2"
+)
+
+// maxFileSize bounds what Load reads, so a path pointing at the wrong file
+// fails fast instead of filling memory. A token is well under 64 KiB.
+const maxFileSize = 1 << 20
+
+// File is a [TokenStore] and [Locker] that keeps the token in a JSON file,
+// for tokens that must outlive the process (a CLI's login) or be shared by
+// processes on one machine.
+//
+// The file holds one JSON object with the fields access_token, token_type,
+// refresh_token and, for a token that expires, expiry (RFC 3339). Other
+// fields of oauth2.Token (ExpiresIn, extra data) are not stored. The file is
+// created with mode 0600, its parent directory with mode 0700 when missing.
+// Every Save writes a temporary file in the same directory, syncs it to disk
+// and renames it over the token file, so readers and a crash at any moment
+// see either the old token or the new one, whole.
+//
+// Load refuses a file that group or others may read or write, with an error
+// that says which chmod fixes it; a file that does not hold a token of this
+// shape is an error wrapping [ErrCorrupt]; a missing file is [ErrNoToken].
+// Other errors are the operating system's, wrapped, and mean the file could not
+// be read or written.
+//
+// Lock takes an exclusive flock(2) on the sidecar file path+".lock" (the
+// token file itself is replaced by every Save, so its lock would not hold),
+// together with an in-process lock on the same path, so it excludes other
+// processes, other File values and other goroutines alike. The sidecar file
+// is created when missing and never removed.
+//
+// File is safe for concurrent use by multiple goroutines, and by multiple
+// processes on the same path.
+type File struct {
+	path     string
+	lockPath string
+
+	// Hooks for the steps of Save that tests make fail; nil in production,
+	// where the os functions run.
+	writeHook  func(f *os.File, b []byte) error
+	renameHook func(oldpath, newpath string) error
+}
+
+// NewFile returns a [File] store that keeps the token at path. A relative
+// path is made absolute against the working directory at the time of the
+// call. Nothing is created until the first Save or Lock.
+func NewFile(path string) *File {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return &File{path: path, lockPath: path + ".lock"}
+}
+
+// Path returns the absolute path of the token file.
+func (f *File) Path() string { return f.path }
+
+// Load reads the token from the file. It returns [ErrNoToken] when the file
+// does not exist.
+func (f *File) Load(ctx context.Context) (*oauth2.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("storage: load %s: %w", f.path, err)
+	}
+	fh, err := os.Open(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNoToken
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: load: %w", err)
+	}
+	defer fh.Close()
+
+	fi, err := fh.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("storage: load: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("storage: token file %s is not a regular file", f.path)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("storage: token file %s has mode %04o; it must not be readable or writable by group or others: run chmod 600 %s",
+			f.path, uint32(perm), shellQuote(f.path))
+	}
+	b, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("storage: load: %w", err)
+	}
+	if len(b) > maxFileSize {
+		return nil, fmt.Errorf("storage: token file %s: %w: larger than %d bytes", f.path, ErrCorrupt, maxFileSize)
+	}
+	tok, err := decodeToken(b)
+	if err != nil {
+		return nil, fmt.Errorf("storage: token file %s: %w", f.path, err)
+	}
+	return tok, nil
+}
+
+// Save writes tok to the file atomically: a temporary file in the same
+// directory is written, synced and renamed over the token file. On error the
+// previous token, if any, is left in place and the temporary file removed. A
+// nil tok is an error; use [File.Clear] to remove the token.
+func (f *File) Save(ctx context.Context, tok *oauth2.Token) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage: save %s: %w", f.path, err)
+	}
+	if tok == nil {
+		return errNilToken
+	}
+	b, err := encodeToken(tok)
+	if err != nil {
+		return fmt.Errorf("storage: save: %w", err)
+	}
+	dir := filepath.Dir(f.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("storage: save: %w", err)
+	}
+	// CreateTemp opens with mode 0600, so the token is never readable by
+	// others, not even before the rename.
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("storage: save: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+
+	write := f.writeHook
+	if write == nil {
+		write = func(fh *os.File, b []byte) error { _, err := fh.Write(b); return err }
+	}
+	if err := write(tmp, b); err != nil {
+		return fmt.Errorf("storage: save: write %s: %w", tmp.Name(), err)
+	}
+	// Sync before the rename: otherwise a crash can leave the new name
+	// pointing at a file whose data never reached the disk.
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("storage: save: sync %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("storage: save: close %s: %w", tmp.Name(), err)
+	}
+	rename := f.renameHook
+	if rename == nil {
+		rename = os.Rename
+	}
+	if err := rename(tmp.Name(), f.path); err != nil {
+		return fmt.Errorf("storage: save: %w", err)
+	}
+	committed = true
+	syncDir(dir)
+	return nil
+}
+
+// Clear removes the token file. A missing file is not an error.
+func (f *File) Clear(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage: clear %s: %w", f.path, err)
+	}
+	if err := os.Remove(f.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("storage: clear: %w", err)
+	}
+	return nil
+}
+
+// syncDir makes a rename in dir durable. Some file systems refuse to sync a
+// directory; the rename is then as durable as they make it, so the error is
+// ignored.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}
+
+// shellQuote quotes path for a POSIX shell when it holds characters the shell
+// would interpret, so the chmod advice can be pasted as is.
+func shellQuote(path string) string {
+	safe := func(r rune) bool {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:@,%=", r)
+	}
+	if path != "" && strings.IndexFunc(path, func(r rune) bool { return !safe(r) }) < 0 {
+		return path
+	}
+	return "'" + strings.ReplaceAll(path, "'", `'\''`) + "'"
+}

@@ -1,0 +1,182 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/bsm/redislock"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/oauth2"
+)
+
+// DefaultLockTTL is the lease of a [Redis] lock when [Redis.LockTTL] is zero.
+// It is longer than the auth package's default 30s refresh timeout, so a lock
+// outlives the refresh it guards, yet a process that dies holding it blocks
+// the others for under a minute.
+const DefaultLockTTL = 45 * time.Second
+
+// Bounds of the exponential backoff between attempts of a waiting
+// [Redis.Lock]: 16ms keeps a short wait short, 512ms keeps hundreds of waiting
+// processes from hammering Redis during a refresh.
+const (
+	redisLockMinBackoff = 16 * time.Millisecond
+	redisLockMaxBackoff = 512 * time.Millisecond
+)
+
+// Redis is a [TokenStore] and [Locker] that keeps the token as JSON under one
+// Redis key, for tokens shared by processes on several machines. The JSON has
+// the fields access_token, token_type, refresh_token and, for a token that
+// expires, expiry (RFC 3339); other fields of oauth2.Token are not stored.
+// The key has no Redis expiry.
+//
+// Lock is a lease on the key Key()+":lock", taken with
+// github.com/bsm/redislock: SET NX with a random value and a TTL of
+// [Redis.LockTTL], released by a script that deletes the key only if it still
+// holds that value, so an unlock never releases a lock someone else took after
+// the lease ran out. A waiting Lock retries with exponential backoff (16ms to
+// 512ms) until it gets the lock or ctx ends.
+//
+// Errors: Load returns [ErrNoToken] when the key does not exist and an error
+// wrapping [ErrCorrupt] when it holds something else than a token. A Redis
+// failure (unreachable, timeout, auth) is returned wrapped, as in
+// "storage: redis load: dial tcp 127.0.0.1:6379: connect: connection refused";
+// it is never [ErrNoToken]. The client reconnects by itself, so the store
+// works again once Redis is back.
+//
+// Redis is safe for concurrent use by multiple goroutines, and by any number
+// of processes sharing the key. Set LockTTL before the first use; the store
+// does not close the client.
+type Redis struct {
+	// LockTTL is the lease of the lock taken by Lock: if the holder neither
+	// unlocks nor dies, the lock frees itself after LockTTL. Make it longer
+	// than the longest refresh. Zero means DefaultLockTTL.
+	LockTTL time.Duration
+
+	rdb    redis.UniversalClient
+	key    string
+	locker *redislock.Client
+}
+
+// NewRedis returns a [Redis] store that keeps the token under key in rdb,
+// which can be a *redis.Client, *redis.ClusterClient or *redis.Ring. The
+// caller keeps ownership of rdb and closes it when done.
+func NewRedis(rdb redis.UniversalClient, key string) *Redis {
+	return &Redis{rdb: rdb, key: key, locker: redislock.New(rdb)}
+}
+
+// Key returns the Redis key that holds the token.
+func (r *Redis) Key() string { return r.key }
+
+// LockKey returns the Redis key of the lock, Key()+":lock".
+func (r *Redis) LockKey() string { return r.key + ":lock" }
+
+// Load reads the token from the key. It returns [ErrNoToken] when the key
+// does not exist.
+func (r *Redis) Load(ctx context.Context) (*oauth2.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("storage: redis load: %w", err)
+	}
+	b, err := r.rdb.Get(ctx, r.key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNoToken
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: redis load: %w", err)
+	}
+	tok, err := decodeToken(b)
+	if err != nil {
+		return nil, fmt.Errorf("storage: redis key %q: %w", r.key, err)
+	}
+	return tok, nil
+}
+
+// Save writes tok to the key with one SET, which Redis applies atomically.
+// A nil tok is an error; use [Redis.Clear] to remove the token.
+func (r *Redis) Save(ctx context.Context, tok *oauth2.Token) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage: redis save: %w", err)
+	}
+	if tok == nil {
+		return errNilToken
+	}
+	b, err := encodeToken(tok)
+	if err != nil {
+		return fmt.Errorf("storage: redis save: %w", err)
+	}
+	if err := r.rdb.Set(ctx, r.key, b, 0).Err(); err != nil {
+		return fmt.Errorf("storage: redis save: %w", err)
+	}
+	return nil
+}
+
+// Clear deletes the key. A missing key is not an error.
+func (r *Redis) Clear(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage: redis clear: %w", err)
+	}
+	if err := r.rdb.Del(ctx, r.key).Err(); err != nil {
+		return fmt.Errorf("storage: redis clear: %w", err)
+	}
+	return nil
+}
+
+// Lock takes the lease on LockKey(), waiting with exponential backoff until it
+// is free or ctx ends. A Redis failure while trying is returned at once. The
+// returned unlock releases the lease if this call still holds it; if the lease
+// had run out, unlock returns an error wrapping [ErrLockExpired] and leaves
+// whoever holds the key now alone.
+func (r *Redis) Lock(ctx context.Context) (func(context.Context) error, error) {
+	ttl := r.LockTTL
+	if ttl <= 0 {
+		ttl = DefaultLockTTL
+	}
+	key := r.LockKey()
+	// The waiting loop is ours rather than redislock's RetryStrategy option:
+	// with a ctx that has no deadline, redislock gives up after one TTL, while
+	// Locker promises to wait until ctx ends.
+	backoff := redislock.ExponentialBackoff(redisLockMinBackoff, redisLockMaxBackoff)
+	var timer *time.Timer
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("storage: redis lock %q: %w", key, err)
+		}
+		lock, err := r.locker.Obtain(ctx, key, ttl, nil)
+		if err == nil {
+			return r.unlockFunc(lock, ttl), nil
+		}
+		if !errors.Is(err, redislock.ErrNotObtained) {
+			return nil, fmt.Errorf("storage: redis lock %q: %w", key, err)
+		}
+		wait := backoff.NextBackoff()
+		if timer == nil {
+			timer = time.NewTimer(wait)
+			defer timer.Stop()
+		} else {
+			timer.Reset(wait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("storage: redis lock %q: %w", key, ctx.Err())
+		case <-timer.C:
+		}
+	}
+}
+
+func (r *Redis) unlockFunc(lock *redislock.Lock, ttl time.Duration) func(context.Context) error {
+	var once sync.Once
+	return func(ctx context.Context) error {
+		var err error
+		once.Do(func() { err = lock.Release(ctx) })
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, redislock.ErrLockNotHeld):
+			return fmt.Errorf("storage: redis unlock %q: %w (held longer than its %v lease)", lock.Key(), ErrLockExpired, ttl)
+		default:
+			return fmt.Errorf("storage: redis unlock %q: %w", lock.Key(), err)
+		}
+	}
+}
