@@ -1,0 +1,389 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/axiosgo/axios"
+	"github.com/axiosgo/axios/storage"
+)
+
+// Defaults of [Options].
+const (
+	DefaultHeader         = "Authorization"
+	DefaultRefreshBefore  = 30 * time.Second
+	DefaultRefreshTimeout = 30 * time.Second
+	DefaultMaxRetries     = 1
+)
+
+// Options configures an [Authenticator]. Only Refresh is required; every
+// other zero value picks the default named on its field. The Authenticator
+// copies Options in [New]; changing them afterwards has no effect.
+type Options struct {
+	// Store keeps the token between requests and, when it is also a
+	// storage.Locker, lets several processes share it (see docs/storage.md).
+	// nil: storage.NewMemory().
+	Store storage.TokenStore
+
+	// Refresh turns the current token into a new one. It is required.
+	Refresh Refresher
+
+	// StatusCodes are the response statuses that mean "the access token was
+	// refused"; nil: {401}. Seed 002's API answers 403.
+	StatusCodes []int
+
+	// ShouldRefresh, when set, decides instead of StatusCodes whether a
+	// failed request's error means the token was refused. It sees only
+	// errors that carry a response, and may be called from many goroutines
+	// at once.
+	ShouldRefresh func(err *axios.Error) bool
+
+	// Header is the request header the token is sent in; "": "Authorization".
+	// Its value is "<Type> <AccessToken>", Type as oauth2.Token.Type gives it.
+	Header string
+
+	// RefreshBefore makes the refresh proactive: a token that expires within
+	// RefreshBefore is refreshed before it is sent. The window is at most
+	// half the token's lifetime as this process saw it, so tokens shorter
+	// lived than RefreshBefore are not refreshed on every request.
+	// 0: 30s; negative: never proactively (a 401 still refreshes).
+	RefreshBefore time.Duration
+
+	// RefreshTimeout bounds one refresh, including the store lock and the
+	// Refresher's requests. The refresh runs on its own context, never on a
+	// caller's, so one caller giving up never fails it for the others.
+	// 0: 30s.
+	RefreshTimeout time.Duration
+
+	// MaxRetries is how many times one request is retried after a refresh
+	// (or with a newer token) before its refused status is returned as it
+	// is; 0: 1. It bounds the work a server that refuses every token causes.
+	MaxRetries int
+
+	// OnRefresh, when set, is called after each refresh this process made
+	// (not for a token adopted from a shared store that another process
+	// refreshed), after the token is saved and before the waiting requests
+	// resume. Its ctx carries no deadline; requests made with it never wait
+	// for a refresh.
+	OnRefresh func(ctx context.Context, tok *oauth2.Token)
+
+	// OnFailure, when set, is called once per failed refresh, after the
+	// store was cleared (the user is logged out) and before the waiting
+	// requests resume with the error. Its ctx is as OnRefresh's.
+	OnFailure func(ctx context.Context, err error)
+}
+
+// Stats are an [Authenticator]'s counters since [New].
+type Stats struct {
+	Refreshes int64 // successful refreshes this process made
+	Adopted   int64 // refreshes that found a newer token in a shared store instead
+	Failures  int64 // failed refreshes (each one cleared the store)
+	Retries   int64 // requests resent after a refresh or with a newer token
+	Waiting   int64 // goroutines waiting for a refresh right now
+	SaveFails int64 // refreshed tokens the store failed to save (kept in memory)
+}
+
+// Authenticator is the auth interceptor pair: [Authenticator.AttachHeader]
+// sends the current token with every request, and
+// [Authenticator.HandleError] refreshes it when the server refuses it and
+// retries the request. However many requests need a new token at the same
+// moment, one refresh runs, and every one of them resumes with its result.
+//
+// An Authenticator is safe for concurrent use by any number of goroutines
+// and clients. Make one with [New] and register it with
+// [Authenticator.Install].
+type Authenticator struct {
+	store         storage.TokenStore
+	refresh       Refresher
+	statusCodes   []int
+	shouldRefresh func(*axios.Error) bool
+	header        string
+	before        time.Duration
+	timeout       time.Duration
+	maxRetries    int
+	onRefresh     func(context.Context, *oauth2.Token)
+	onFailure     func(context.Context, error)
+
+	// installed is the client HandleError retries through when it is
+	// called directly rather than through Install's closure.
+	installed atomic.Pointer[axios.Client]
+
+	// loadMu makes concurrent first uses load the store once.
+	loadMu sync.Mutex
+
+	// mu guards everything below. The shape is seed 001's: isRefreshing and
+	// the subscribers waiting for that refresh live under one lock, so a
+	// request either starts the refresh or joins it, never both, never
+	// neither.
+	mu           sync.Mutex
+	loaded       bool          // the store was read once
+	token        *oauth2.Token // the current token, owned here; nil: none
+	since        time.Time     // when this process got token
+	generation   uint64        // bumped each time token changes
+	isRefreshing bool          // a refresh (or SetToken, Logout) holds the turn
+	subscribers  []chan result // waiting for the turn under way to end
+
+	refreshes, adopted, failures, retries, saveFails atomic.Int64
+}
+
+// result is what a turn hands each subscriber: the token after it (nil when
+// there is none), its generation, and the refresh's error.
+type result struct {
+	tok *oauth2.Token
+	gen uint64
+	err error
+}
+
+// New returns an Authenticator for opts. It fails, rather than panics, when
+// opts.Refresh is nil or a duration or count is negative where that has no
+// meaning.
+func New(opts Options) (*Authenticator, error) {
+	if opts.Refresh == nil {
+		return nil, errors.New("auth: Options.Refresh is required")
+	}
+	if opts.RefreshTimeout < 0 {
+		return nil, fmt.Errorf("auth: Options.RefreshTimeout must not be negative, got %v", opts.RefreshTimeout)
+	}
+	if opts.MaxRetries < 0 {
+		return nil, fmt.Errorf("auth: Options.MaxRetries must not be negative, got %d", opts.MaxRetries)
+	}
+	a := &Authenticator{
+		store:         opts.Store,
+		refresh:       opts.Refresh,
+		statusCodes:   slices.Clone(opts.StatusCodes),
+		shouldRefresh: opts.ShouldRefresh,
+		header:        http.CanonicalHeaderKey(opts.Header),
+		before:        opts.RefreshBefore,
+		timeout:       opts.RefreshTimeout,
+		maxRetries:    opts.MaxRetries,
+		onRefresh:     opts.OnRefresh,
+		onFailure:     opts.OnFailure,
+	}
+	if a.store == nil {
+		a.store = storage.NewMemory()
+	}
+	if a.statusCodes == nil {
+		a.statusCodes = []int{http.StatusUnauthorized}
+	}
+	if a.header == "" {
+		a.header = DefaultHeader
+	}
+	if a.before == 0 {
+		a.before = DefaultRefreshBefore
+	}
+	if a.timeout == 0 {
+		a.timeout = DefaultRefreshTimeout
+	}
+	if a.maxRetries == 0 {
+		a.maxRetries = DefaultMaxRetries
+	}
+	return a, nil
+}
+
+// Install registers the pair on c: AttachHeader as a request interceptor
+// and HandleError as a response interceptor's rejected handler, whose
+// retries go through c, so a retry runs c's whole chain again as axios's
+// `return api(originalRequest)` does. Install it once per client, before
+// the client's first request; one Authenticator may serve several clients.
+func (a *Authenticator) Install(c *axios.Client) {
+	a.installed.Store(c)
+	c.Interceptors.Request.Use(a.AttachHeader, nil)
+	c.Interceptors.Response.Use(nil, func(ctx context.Context, err error) (*axios.Response, error) {
+		return a.handleError(ctx, c, err)
+	})
+}
+
+// SetToken makes tok the current token, after a login: it waits for a
+// refresh under way to end, saves tok to the store and caches a copy, and
+// requests waiting for a token resume with it. The copy is used even when
+// the save fails; the error says so.
+func (a *Authenticator) SetToken(ctx context.Context, tok *oauth2.Token) error {
+	if tok == nil || tok.AccessToken == "" {
+		return errors.New("auth: SetToken: no access token (use Logout to remove the token)")
+	}
+	if err := a.takeTurn(ctx); err != nil {
+		return err
+	}
+	own := cloneToken(tok)
+	err := a.store.Save(ctx, own)
+	a.endTurn(own, nil)
+	if err != nil {
+		return fmt.Errorf("auth: save token: %w", err)
+	}
+	return nil
+}
+
+// Token returns a copy of the current token, loading it from the store on
+// first use. It does not refresh; [TokenSource] does. With no token it
+// returns an error wrapping storage.ErrNoToken.
+func (a *Authenticator) Token(ctx context.Context) (*oauth2.Token, error) {
+	if err := a.ensureLoaded(ctx); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	tok := a.token
+	a.mu.Unlock()
+	if tok == nil {
+		return nil, errNoToken
+	}
+	return cloneToken(tok), nil
+}
+
+// Refresh refreshes the token now and returns a copy of the new one, as a
+// 401 would. A refresh already under way is joined, not repeated. A ctx
+// that ends first returns its error; the refresh goes on for the others.
+// Called from within the Refresher (with the ctx it was given) it fails
+// instead of waiting for itself.
+func (a *Authenticator) Refresh(ctx context.Context) (*oauth2.Token, error) {
+	if a.ownRefresh(ctx) {
+		return nil, errOwnRefresh
+	}
+	if err := a.ensureLoaded(ctx); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	if !a.isRefreshing && a.token == nil {
+		a.mu.Unlock()
+		return nil, errNoToken
+	}
+	ch := a.joinLocked()
+	a.mu.Unlock()
+	r, err := a.wait(ctx, ch)
+	switch {
+	case err != nil:
+		return nil, err
+	case r.err != nil:
+		return nil, r.err
+	case r.tok == nil:
+		return nil, errNoToken
+	}
+	return cloneToken(r.tok), nil
+}
+
+// Logout forgets the token: it waits for a refresh under way to end, clears
+// the store and drops the cached copy. Requests waiting for a token resume
+// without one. OnFailure is not called.
+func (a *Authenticator) Logout(ctx context.Context) error {
+	if err := a.takeTurn(ctx); err != nil {
+		return err
+	}
+	err := a.store.Clear(ctx)
+	a.endTurn(nil, nil)
+	if err != nil {
+		return fmt.Errorf("auth: clear token: %w", err)
+	}
+	return nil
+}
+
+// Stats returns the Authenticator's counters. It is cheap and safe to call
+// at any time; the counters are read one by one, not as a snapshot.
+func (a *Authenticator) Stats() Stats {
+	a.mu.Lock()
+	waiting := int64(len(a.subscribers))
+	a.mu.Unlock()
+	return Stats{
+		Refreshes: a.refreshes.Load(),
+		Adopted:   a.adopted.Load(),
+		Failures:  a.failures.Load(),
+		Retries:   a.retries.Load(),
+		Waiting:   waiting,
+		SaveFails: a.saveFails.Load(),
+	}
+}
+
+// ensureLoaded reads the store the first time a token is needed. Later
+// requests use the cached copy: no store round trip per request.
+func (a *Authenticator) ensureLoaded(ctx context.Context) error {
+	a.mu.Lock()
+	loaded := a.loaded
+	a.mu.Unlock()
+	if loaded {
+		return nil
+	}
+	a.loadMu.Lock()
+	defer a.loadMu.Unlock()
+	a.mu.Lock()
+	loaded = a.loaded
+	a.mu.Unlock()
+	if loaded {
+		return nil
+	}
+	tok, err := a.store.Load(ctx)
+	if errors.Is(err, storage.ErrNoToken) {
+		tok, err = nil, nil
+	}
+	if err != nil {
+		return fmt.Errorf("auth: load token: %w", err)
+	}
+	if tok != nil && tok.AccessToken == "" {
+		tok = nil
+	}
+	a.mu.Lock()
+	if !a.loaded { // SetToken may have won the race; its token is newer.
+		a.setLocked(tok)
+	}
+	a.mu.Unlock()
+	return nil
+}
+
+// setLocked makes tok (owned by the Authenticator) the current token.
+func (a *Authenticator) setLocked(tok *oauth2.Token) {
+	a.loaded = true
+	a.token = tok
+	a.since = timeNow()
+	a.generation++
+}
+
+// expiringLocked reports whether the current token should be refreshed
+// before it is sent: it expires within RefreshBefore, capped at half its
+// lifetime as seen here. force (TokenSource) also refreshes an expired token
+// when RefreshBefore is negative.
+func (a *Authenticator) expiringLocked(force bool) bool {
+	tok := a.token
+	if tok == nil || tok.Expiry.IsZero() {
+		return false
+	}
+	window := a.before
+	if window < 0 {
+		if !force {
+			return false
+		}
+		window = 0
+	}
+	if life := tok.Expiry.Sub(a.since); life > 0 && window > life/2 {
+		window = life / 2
+	}
+	return !timeNow().Add(window).Before(tok.Expiry)
+}
+
+func (a *Authenticator) headerValue(tok *oauth2.Token) string {
+	return tok.Type() + " " + tok.AccessToken
+}
+
+// cloneToken copies tok so that neither the caller nor the Authenticator
+// can change the other's copy. The extra fields map is shared; it is
+// read-only in x/oauth2.
+func cloneToken(tok *oauth2.Token) *oauth2.Token {
+	if tok == nil {
+		return nil
+	}
+	c := *tok
+	return &c
+}
+
+var (
+	// errNoToken is what Token, Refresh and TokenSource return when there is
+	// no token: the user has not logged in, or was logged out.
+	errNoToken = fmt.Errorf("auth: no token (log in and call SetToken): %w", storage.ErrNoToken)
+	// errOwnRefresh guards against a Refresher waiting for its own refresh
+	// (axios-auth-refresh issues #120 and #152).
+	errOwnRefresh = errors.New("auth: Refresh called with the refresh's own context: it would wait for itself")
+)

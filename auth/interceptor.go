@@ -1,0 +1,220 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"net/http"
+	"slices"
+
+	"golang.org/x/oauth2"
+
+	"github.com/axiosgo/axios"
+)
+
+// Keys of the per-request state kept in axios.Config.Meta. The core gives
+// each request its own Meta copy, so this state is never shared between
+// requests, and a retry carries it to its next attempt, as seed 002's
+// _retry mark does.
+const (
+	metaSkip    = "auth.skip"    // bool: SkipAuthRefresh
+	metaGen     = "auth.sent"    // uint64: generation of the token the attempt was sent with
+	metaHeader  = "auth.header"  // string: the header value AttachHeader set
+	metaRetries = "auth.retries" // int: retries made after refreshes
+)
+
+// SkipAuthRefresh marks the request cfg describes so that a refused status
+// is passed on rather than refreshed, and so that the request never waits
+// for a refresh: for a login or refresh call, or a logout that must not log
+// in again. The token is still attached. As axios-auth-refresh's
+// skipAuthRefresh config flag; it sets a key in cfg.Meta.
+func SkipAuthRefresh(cfg *axios.Config) {
+	if cfg.Meta == nil {
+		cfg.Meta = make(map[string]any, 1)
+	}
+	cfg.Meta[metaSkip] = true
+}
+
+func skipped(cfg *axios.Config) bool {
+	v, _ := cfg.Meta[metaSkip].(bool)
+	return v
+}
+
+// AttachHeader is the request half of the pair. It sets the header from the
+// current token, cached in memory (the first use loads it from the store;
+// with no token the request is sent without the header). If a refresh is
+// under way, or the token expires within RefreshBefore, it first waits for
+// that one refresh. A header the caller set on purpose is kept (seed 001
+// sends its refresh token that way); one AttachHeader set on an earlier
+// attempt is replaced.
+//
+// Requests marked with [SkipAuthRefresh], or made with the context a
+// Refresher was given, never wait. A request whose ctx ends while it waits
+// fails with an [*axios.Error] of code CodeCanceled (or CodeTimedOut)
+// wrapping ctx's error; one whose refresh fails, with an *axios.Error
+// wrapping [ErrRefreshFailed] and the cause. It is safe for concurrent use.
+func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*axios.Config, error) {
+	if cfg.Headers == nil {
+		cfg.Headers = make(http.Header)
+	}
+	if cfg.Meta == nil {
+		cfg.Meta = make(map[string]any, 2)
+	}
+	if v := cfg.Headers.Get(a.header); v != "" {
+		if set, _ := cfg.Meta[metaHeader].(string); v != set {
+			return cfg, nil // the caller's own credential
+		}
+	}
+	if err := a.ensureLoaded(ctx); err != nil {
+		return nil, err
+	}
+
+	mayWait := !skipped(cfg) && !a.ownRefresh(ctx)
+	a.mu.Lock()
+	if !mayWait || (!a.isRefreshing && !a.expiringLocked(false)) {
+		tok, gen := a.token, a.generation
+		a.mu.Unlock()
+		a.setHeader(cfg, tok, gen)
+		return cfg, nil
+	}
+	ch := a.joinLocked()
+	a.mu.Unlock()
+
+	r, err := a.wait(ctx, ch)
+	if err != nil {
+		return nil, waitError(cfg, err)
+	}
+	if r.err != nil {
+		return nil, refreshError(nil, cfg, r.err)
+	}
+	a.setHeader(cfg, r.tok, r.gen)
+	return cfg, nil
+}
+
+// setHeader sends tok (nil: no header) and records which token generation
+// this attempt carries, so HandleError can tell a stale token's 401 from
+// the current token's.
+func (a *Authenticator) setHeader(cfg *axios.Config, tok *oauth2.Token, gen uint64) {
+	cfg.Meta[metaGen] = gen
+	if tok == nil {
+		cfg.Headers.Del(a.header)
+		delete(cfg.Meta, metaHeader)
+		return
+	}
+	v := a.headerValue(tok)
+	cfg.Headers.Set(a.header, v)
+	cfg.Meta[metaHeader] = v
+}
+
+// HandleError is the response half of the pair, for a response
+// interceptor's rejected handler. For a refused status (StatusCodes, or
+// ShouldRefresh) it gets a newer token and retries the request once more
+// through the client the Authenticator was installed on, up to MaxRetries
+// times; any other error is passed on as it is.
+//
+// The newer token comes, in this order, from:
+//   - the current token, if the request was sent with an older one: no
+//     refresh, so N concurrent 401s cost one refresh and every one of the N
+//     is retried (axios-auth-refresh retries only the first: its issue #307);
+//   - the refresh under way, which it joins;
+//   - a refresh it starts, which the others then join.
+//
+// The refused status is passed on as it is for a request marked with
+// [SkipAuthRefresh], made with a Refresher's context, sent with a header the
+// caller set, sent without a token when there still is none, or already
+// retried MaxRetries times. A waiting request whose ctx ends fails at once
+// with an [*axios.Error] wrapping ctx's error; a failed refresh fails every
+// waiting request with an *axios.Error that keeps the refused response and
+// wraps [ErrRefreshFailed] and the cause. It is safe for concurrent use.
+func (a *Authenticator) HandleError(ctx context.Context, err error) (*axios.Response, error) {
+	c := a.installed.Load()
+	if c == nil {
+		return nil, err
+	}
+	return a.handleError(ctx, c, err)
+}
+
+func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err error) (*axios.Response, error) {
+	axErr, ok := axios.AsError(err)
+	if !ok || axErr.Response == nil || axErr.Config == nil || !a.refusedToken(axErr) {
+		return nil, err
+	}
+	cfg := axErr.Config
+	retries, _ := cfg.Meta[metaRetries].(int)
+	sentHeader, attached := cfg.Meta[metaHeader].(string)
+	if skipped(cfg) || a.ownRefresh(ctx) || retries >= a.maxRetries {
+		return nil, err
+	}
+	if v := cfg.Headers.Get(a.header); v != "" && (!attached || v != sentHeader) {
+		return nil, err // the caller's own credential was refused, not ours
+	}
+
+	sent, known := cfg.Meta[metaGen].(uint64)
+	a.mu.Lock()
+	if !known {
+		sent = a.generation
+	}
+	var tok *oauth2.Token
+	switch {
+	case !a.isRefreshing && sent < a.generation:
+		// Stale token rule: someone refreshed since this request left.
+		tok = a.token
+		a.mu.Unlock()
+	case !a.isRefreshing && a.token == nil:
+		a.mu.Unlock()
+		return nil, err // no token to refresh: log in
+	default:
+		ch := a.joinLocked()
+		a.mu.Unlock()
+		r, werr := a.wait(ctx, ch)
+		if werr != nil {
+			return nil, waitError(cfg, werr)
+		}
+		if r.err != nil {
+			return nil, refreshError(axErr, cfg, r.err)
+		}
+		tok = r.tok
+	}
+	if tok == nil {
+		return nil, err // logged out meanwhile
+	}
+
+	retry := *cfg
+	retry.Meta = maps.Clone(cfg.Meta)
+	retry.Meta[metaRetries] = retries + 1
+	retry.Headers = cfg.Headers.Clone()
+	v := a.headerValue(tok)
+	retry.Headers.Set(a.header, v)
+	retry.Meta[metaHeader] = v
+	a.retries.Add(1)
+	return c.Request(ctx, retry)
+}
+
+func (a *Authenticator) refusedToken(e *axios.Error) bool {
+	if a.shouldRefresh != nil {
+		return a.shouldRefresh(e)
+	}
+	return slices.Contains(a.statusCodes, e.Status())
+}
+
+// waitError is the error of a request whose own ctx ended while it waited
+// for a refresh, with axios's code for it so axios.IsCancel holds.
+func waitError(cfg *axios.Config, err error) error {
+	e := &axios.Error{Message: "canceled", Code: axios.CodeCanceled, Config: cfg, Err: err}
+	if errors.Is(err, context.DeadlineExceeded) {
+		e.Message, e.Code = "context deadline exceeded", axios.CodeTimedOut
+	}
+	return e
+}
+
+// refreshError is the error of a request whose refresh failed. It keeps the
+// refused response, when there is one, and wraps the refresh's error. Its
+// message names no token: the Refreshers and stores of this module never
+// put one in an error.
+func refreshError(refused *axios.Error, cfg *axios.Config, err error) error {
+	e := &axios.Error{Message: err.Error(), Code: axios.CodeBadRequest, Config: cfg, Err: err}
+	if refused != nil {
+		e.Code, e.Request, e.Response = refused.Code, refused.Request, refused.Response
+	}
+	return e
+}

@@ -1,0 +1,231 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"golang.org/x/oauth2"
+
+	"github.com/axiosgo/axios/storage"
+)
+
+// ErrRefreshFailed is wrapped, with the cause, by the error of every request
+// that waited for a refresh that failed, and by [Authenticator.Refresh]'s:
+//
+//	errors.Is(err, auth.ErrRefreshFailed) // the refresh failed; the user is logged out
+//	errors.Is(err, myRefresherErr)        // and why
+var ErrRefreshFailed = errors.New("auth: refresh failed")
+
+// refreshKey marks the context a refresh runs on. Its value is the
+// Authenticator, so a Refresher's own requests through a client with this
+// Authenticator installed never wait for the refresh they are part of
+// (axios-auth-refresh issues #120 and #152 are that deadlock), while another
+// Authenticator's requests made with it still do.
+type refreshKey struct{}
+
+func (a *Authenticator) ownRefresh(ctx context.Context) bool {
+	return ctx.Value(refreshKey{}) == a
+}
+
+// joinLocked subscribes to the refresh under way, or starts one and
+// subscribes to it, as seed 001's interceptor does: the first request that
+// needs a new token sets isRefreshing and refreshes; every other request
+// pushes itself onto subscribers. Here the first one waits on its channel
+// like the rest, so it can leave on its own ctx without failing the
+// refresh. a.mu must be held.
+func (a *Authenticator) joinLocked() chan result {
+	ch := make(chan result, 1)
+	a.subscribers = append(a.subscribers, ch)
+	if !a.isRefreshing {
+		a.isRefreshing = true
+		go a.runRefresh(cloneToken(a.token))
+	}
+	return ch
+}
+
+// wait blocks until the turn ch subscribed to ends, or ctx does. A caller
+// whose ctx ends leaves the queue with ctx's error; the others keep waiting
+// and the refresh goes on.
+func (a *Authenticator) wait(ctx context.Context, ch chan result) (result, error) {
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-ctx.Done():
+		a.mu.Lock()
+		if i := slices.Index(a.subscribers, ch); i >= 0 {
+			a.subscribers = slices.Delete(a.subscribers, i, i+1)
+		}
+		a.mu.Unlock()
+		return result{}, ctx.Err()
+	}
+}
+
+// takeTurn waits until no refresh is under way and then holds the turn
+// itself, so SetToken and Logout never interleave with a refresh's store
+// writes, and requests that arrive meanwhile wait for their outcome.
+func (a *Authenticator) takeTurn(ctx context.Context) error {
+	for {
+		a.mu.Lock()
+		if !a.isRefreshing {
+			a.isRefreshing = true
+			a.mu.Unlock()
+			return nil
+		}
+		if a.ownRefresh(ctx) {
+			a.mu.Unlock()
+			return errOwnRefresh
+		}
+		ch := make(chan result, 1)
+		a.subscribers = append(a.subscribers, ch)
+		a.mu.Unlock()
+		if _, err := a.wait(ctx, ch); err != nil {
+			return err
+		}
+	}
+}
+
+// endTurn makes tok (owned by the Authenticator; nil: none) the current
+// token, releases the turn, and returns the subscribers to resume with r.
+// New requests see the new token at once; the subscribers are resumed by
+// the caller, after the hooks.
+func (a *Authenticator) endTurn(tok *oauth2.Token, err error) {
+	subs, r := a.publish(tok, err)
+	resume(subs, r)
+}
+
+func (a *Authenticator) publish(tok *oauth2.Token, err error) ([]chan result, result) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.setLocked(tok)
+	subs := a.subscribers
+	a.subscribers = nil
+	a.isRefreshing = false
+	return subs, result{tok: tok, gen: a.generation, err: err}
+}
+
+func resume(subs []chan result, r result) {
+	for _, ch := range subs {
+		ch <- r // buffered: never blocks, even for a waiter that left
+	}
+}
+
+// runRefresh is the one refresh of a turn. It runs on its own goroutine and
+// its own context, bounded by RefreshTimeout, so no caller's cancellation
+// reaches it.
+func (a *Authenticator) runRefresh(stale *oauth2.Token) {
+	base := context.WithValue(context.Background(), refreshKey{}, a)
+	ctx, cancel := context.WithTimeout(base, a.timeout)
+	defer cancel()
+
+	tok, adopted, err := a.refreshShared(ctx, stale)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", ErrRefreshFailed, err)
+	}
+	subs, r := a.publish(tok, err)
+
+	hookCtx := context.WithoutCancel(ctx)
+	switch {
+	case err != nil:
+		a.failures.Add(1)
+		if a.onFailure != nil {
+			a.onFailure(hookCtx, err)
+		}
+	case adopted:
+		a.adopted.Add(1)
+	default:
+		a.refreshes.Add(1)
+		if a.onRefresh != nil {
+			a.onRefresh(hookCtx, cloneToken(tok))
+		}
+	}
+	resume(subs, r)
+}
+
+// refreshShared refreshes stale. When the store is a storage.Locker, the
+// refresh happens under the store's lock, after reloading the token: if
+// another process already replaced the token this one saw fail, that token
+// is adopted and Refresh is not called. So processes sharing a store
+// refresh once per expiry, which refresh-token rotation needs.
+//
+// On a failure the store is cleared (the user is logged out), except when
+// the lock itself could not be taken: then another process may hold a good
+// token in it.
+func (a *Authenticator) refreshShared(ctx context.Context, stale *oauth2.Token) (tok *oauth2.Token, adopted bool, err error) {
+	if locker, ok := a.store.(storage.Locker); ok {
+		unlock, err := locker.Lock(ctx)
+		if err != nil {
+			return nil, false, fmt.Errorf("lock store: %w", err)
+		}
+		defer func() {
+			uctx, cancel := a.cleanupContext(ctx)
+			_ = unlock(uctx) // a lease that outlived us expires on its own
+			cancel()
+		}()
+		stored, err := a.store.Load(ctx)
+		switch {
+		case errors.Is(err, storage.ErrNoToken):
+			return nil, false, errNoToken // another process logged out
+		case err != nil:
+			return nil, false, fmt.Errorf("reload token: %w", err)
+		case stored.AccessToken != "" && (stale == nil || stored.AccessToken != stale.AccessToken):
+			return stored, true, nil
+		}
+		stale = stored // the same access token; its refresh token is the newest
+	}
+	tok, err = a.callRefresher(ctx, stale)
+	if err != nil {
+		cctx, cancel := a.cleanupContext(ctx)
+		_ = a.store.Clear(cctx) // the token is dropped from memory either way
+		cancel()
+		return nil, false, err
+	}
+	if err := a.store.Save(ctx, tok); err != nil {
+		// The new token is good: keep using it in this process.
+		a.saveFails.Add(1)
+	}
+	return tok, false, nil
+}
+
+// callRefresher calls the Refresher and gives up on it when ctx ends, so
+// the waiting requests are resumed at RefreshTimeout even if the Refresher
+// ignores its ctx.
+func (a *Authenticator) callRefresher(ctx context.Context, stale *oauth2.Token) (*oauth2.Token, error) {
+	if stale == nil {
+		return nil, errNoToken
+	}
+	type outcome struct {
+		tok *oauth2.Token
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		tok, err := a.refresh(ctx, cloneToken(stale))
+		done <- outcome{tok, err}
+	}()
+	var o outcome
+	select {
+	case o = <-done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("refresh timeout of %v exceeded: %w", a.timeout, ctx.Err())
+	}
+	if o.err != nil {
+		return nil, o.err
+	}
+	if o.tok == nil || o.tok.AccessToken == "" {
+		return nil, errors.New("auth: the Refresher returned no access token")
+	}
+	tok := cloneToken(o.tok)
+	if tok.RefreshToken == "" {
+		// As x/oauth2: a server that does not rotate may leave it out.
+		tok.RefreshToken = stale.RefreshToken
+	}
+	return tok, nil
+}
+
+// cleanupContext bounds the store writes that must happen even when the
+// refresh's own deadline has passed.
+func (a *Authenticator) cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), a.timeout)
+}

@@ -1,0 +1,645 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+
+	"github.com/axiosgo/axios"
+	"github.com/axiosgo/axios/auth/authtest"
+	"github.com/axiosgo/axios/storage"
+)
+
+func TestOne401RefreshesOnceAndRetriesWithTheNewToken(t *testing.T) {
+	c, mock := newMockClient()
+	var sent []string
+	var mu sync.Mutex
+	mock.RegisterResponder(http.MethodGet, "http://api.test/me", func(r *http.Request) (*http.Response, error) {
+		mu.Lock()
+		sent = append(sent, r.Header.Get("Authorization"))
+		mu.Unlock()
+		if bearerOf(r) != "new" {
+			return httpmock.NewStringResponse(http.StatusUnauthorized, `{"error":"invalid_token"}`), nil
+		}
+		return httpmock.NewStringResponse(http.StatusOK, `{"user":"demo"}`), nil
+	})
+	var calls atomic.Int64
+	var gotRefresh string
+	a := newAuth(t, Options{Refresh: func(_ context.Context, cur *oauth2.Token) (*oauth2.Token, error) {
+		calls.Add(1)
+		gotRefresh = cur.RefreshToken
+		return &oauth2.Token{AccessToken: "new", TokenType: "Bearer"}, nil
+	}})
+	login(t, a, c, tokenWith("old", time.Time{}))
+
+	resp, err := c.Get(context.Background(), "/me")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.Status)
+	assert.Equal(t, []string{"Bearer old", "Bearer new"}, sent, "one 401, then one retry with the new token")
+	assert.EqualValues(t, 1, calls.Load())
+	assert.Equal(t, "r-old", gotRefresh)
+	st := a.Stats()
+	assert.EqualValues(t, 1, st.Refreshes)
+	assert.EqualValues(t, 1, st.Retries)
+	assert.EqualValues(t, 0, st.Waiting)
+
+	tok, err := a.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "new", tok.AccessToken)
+	assert.Equal(t, "r-old", tok.RefreshToken, "a response without a refresh token keeps the old one")
+}
+
+func TestConcurrent401sShareOneRefresh(t *testing.T) {
+	const n = 1000
+	srv := newServer(t, authtest.Options{})
+	c := newClient(t, srv)
+	var calls atomic.Int64
+	a := newAuth(t, Options{Refresh: counted(seed000(c), &calls)})
+	login(t, a, c, srv.Issue("demo"))
+	srv.Revoke()
+
+	errs := get(c, context.Background(), "/api/storm", n)
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	assert.EqualValues(t, 1, calls.Load(), "one refresh for %d concurrent 401s", n)
+	assert.EqualValues(t, 1, srv.RefreshCalls())
+	assert.EqualValues(t, n, srv.Served(), "every request succeeded")
+	assert.EqualValues(t, 1, a.Stats().Refreshes)
+	assert.EqualValues(t, srv.Denied(), a.Stats().Retries, "every refused request was retried, once")
+}
+
+func TestStale401IsRetriedWithTheCurrentTokenWithoutARefresh(t *testing.T) {
+	c, mock := newMockClient()
+	arrived := make(chan struct{})
+	release := make(chan struct{})
+	var sent []string
+	var mu sync.Mutex
+	mock.RegisterResponder(http.MethodGet, "http://api.test/slow", func(r *http.Request) (*http.Response, error) {
+		mu.Lock()
+		sent = append(sent, bearerOf(r))
+		mu.Unlock()
+		if bearerOf(r) == "t1" {
+			close(arrived)
+			<-release // the refresh to t2 happens while t1 is on the wire
+			return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
+		}
+		return httpmock.NewStringResponse(http.StatusOK, "ok"), nil
+	})
+	var calls atomic.Int64
+	a := newAuth(t, Options{Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		calls.Add(1)
+		return &oauth2.Token{AccessToken: "t2"}, nil
+	}})
+	login(t, a, c, tokenWith("t1", time.Time{}))
+
+	done := make(chan error)
+	go func() {
+		_, err := c.Get(context.Background(), "/slow")
+		done <- err
+	}()
+	<-arrived
+	tok, err := a.Refresh(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "t2", tok.AccessToken)
+	close(release)
+
+	require.NoError(t, <-done)
+	assert.EqualValues(t, 1, calls.Load(), "the late 401 of t1 cost no second refresh")
+	assert.Equal(t, []string{"t1", "t2"}, sent)
+	assert.EqualValues(t, 1, a.Stats().Retries)
+}
+
+func TestProactiveRefreshSendsNoExpiredToken(t *testing.T) {
+	const n = 100
+	clock := useFakeClock(t)
+	srv := newServer(t, authtest.Options{Now: clock.Now, AccessTTL: time.Minute})
+	c := newClient(t, srv)
+	var calls atomic.Int64
+	release := make(chan struct{})
+	refresh := seed000(c)
+	var a *Authenticator
+	a = newAuth(t, Options{Refresh: counted(func(ctx context.Context, cur *oauth2.Token) (*oauth2.Token, error) {
+		<-release
+		return refresh(ctx, cur)
+	}, &calls)})
+	login(t, a, c, srv.Issue("demo"))
+
+	// Inside the 30s window, though the server would still take the token.
+	clock.Advance(45 * time.Second)
+	done := make(chan []error)
+	go func() { done <- get(c, context.Background(), "/api/p", n) }()
+	eventually(t, waiting(a, n), "all requests to wait for the proactive refresh")
+	close(release)
+	for _, err := range <-done {
+		require.NoError(t, err)
+	}
+	assert.EqualValues(t, 1, calls.Load())
+	assert.EqualValues(t, 0, srv.Denied(), "the server saw no 401")
+	assert.EqualValues(t, n, srv.Served())
+	assert.EqualValues(t, 0, a.Stats().Retries)
+
+	// The new token is fresh: the next request refreshes nothing.
+	_, err := c.Get(context.Background(), "/api/p")
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, calls.Load())
+}
+
+func TestProactiveAndReactiveRefreshAreOneRefresh(t *testing.T) {
+	const n = 50
+	clock := useFakeClock(t)
+	c, mock := newMockClient()
+	var arrived, refused atomic.Int64
+	releaseReactive := make(chan struct{})
+	mock.RegisterResponder(http.MethodGet, "http://api.test/reactive", func(r *http.Request) (*http.Response, error) {
+		if bearerOf(r) == "t2" {
+			return httpmock.NewStringResponse(http.StatusOK, "ok"), nil
+		}
+		arrived.Add(1)
+		<-releaseReactive
+		return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
+	})
+	mock.RegisterResponder(http.MethodGet, "http://api.test/proactive", func(r *http.Request) (*http.Response, error) {
+		if bearerOf(r) == "t2" {
+			return httpmock.NewStringResponse(http.StatusOK, "ok"), nil
+		}
+		refused.Add(1)
+		return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
+	})
+	var calls atomic.Int64
+	releaseRefresh := make(chan struct{})
+	a := newAuth(t, Options{Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		calls.Add(1)
+		<-releaseRefresh
+		return tokenWith("t2", timeNow().Add(time.Hour)), nil
+	}})
+	login(t, a, c, tokenWith("t1", clock.Now().Add(time.Minute)))
+
+	reactive := make(chan []error)
+	go func() { reactive <- get(c, context.Background(), "/reactive", n) }()
+	eventually(t, func() bool { return arrived.Load() == n }, "the reactive requests to be on the wire with t1")
+
+	clock.Advance(40 * time.Second) // t1 is now inside RefreshBefore
+	proactive := make(chan []error)
+	go func() { proactive <- get(c, context.Background(), "/proactive", n) }()
+	eventually(t, waiting(a, n), "the proactive requests to wait")
+	close(releaseReactive)
+	eventually(t, waiting(a, 2*n), "the reactive 401s to join the same refresh")
+	close(releaseRefresh)
+
+	for _, err := range append(<-reactive, <-proactive...) {
+		require.NoError(t, err)
+	}
+	assert.EqualValues(t, 1, calls.Load(), "one refresh for both kinds")
+	assert.EqualValues(t, 0, refused.Load())
+	assert.EqualValues(t, n, a.Stats().Retries, "only the reactive requests were retried")
+}
+
+func TestRefreshFailureFailsEveryWaiterAndLogsOut(t *testing.T) {
+	const n = 50
+	srv := newServer(t, authtest.Options{})
+	c := newClient(t, srv)
+	store := storage.NewMemory()
+	errBoom := errors.New("refresh endpoint exploded")
+	var calls, failures atomic.Int64
+	var a *Authenticator
+	a = newAuth(t, Options{
+		Store: store,
+		Refresh: func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+			calls.Add(1)
+			for a.Stats().Waiting < n && ctx.Err() == nil {
+				time.Sleep(time.Millisecond)
+			}
+			return nil, errBoom
+		},
+		OnFailure: func(ctx context.Context, err error) {
+			failures.Add(1)
+			assert.ErrorIs(t, err, errBoom)
+			_, lerr := store.Load(ctx)
+			assert.ErrorIs(t, lerr, storage.ErrNoToken, "the store is cleared before OnFailure")
+		},
+	})
+	login(t, a, c, srv.Issue("demo"))
+	srv.Revoke()
+
+	errs := get(c, context.Background(), "/api/x", n)
+	for _, err := range errs {
+		require.Error(t, err)
+		assert.ErrorIs(t, err, errBoom)
+		assert.ErrorIs(t, err, ErrRefreshFailed)
+		ae, ok := axios.AsError(err)
+		require.True(t, ok, "an *axios.Error: %T", err)
+		assert.Equal(t, http.StatusUnauthorized, ae.Status(), "the refused response is kept")
+		assert.Equal(t, axios.CodeBadRequest, ae.Code)
+		assert.Contains(t, err.Error(), "auth: refresh failed: refresh endpoint exploded")
+	}
+	assert.EqualValues(t, 1, calls.Load())
+	assert.EqualValues(t, 1, failures.Load(), "OnFailure runs once")
+	assert.EqualValues(t, 1, a.Stats().Failures)
+	_, err := store.Load(context.Background())
+	assert.ErrorIs(t, err, storage.ErrNoToken)
+	_, err = a.Token(context.Background())
+	assert.ErrorIs(t, err, storage.ErrNoToken)
+
+	// Logged out: the next request goes without a token and its 401 is
+	// passed on, with no new refresh.
+	_, err = c.Get(context.Background(), "/api/x")
+	ae, _ := axios.AsError(err)
+	require.NotNil(t, ae)
+	assert.Equal(t, http.StatusUnauthorized, ae.Status())
+	assert.NotErrorIs(t, err, ErrRefreshFailed)
+	assert.EqualValues(t, 1, calls.Load())
+}
+
+func TestCanceledWaiterLeavesAtOnceAndTheRefreshGoesOn(t *testing.T) {
+	srv := newServer(t, authtest.Options{})
+	c := newClient(t, srv)
+	release := make(chan struct{})
+	var calls atomic.Int64
+	var refreshCanceled atomic.Bool
+	refresh := seed000(c)
+	a := newAuth(t, Options{Refresh: func(ctx context.Context, cur *oauth2.Token) (*oauth2.Token, error) {
+		calls.Add(1)
+		<-release
+		refreshCanceled.Store(ctx.Err() != nil)
+		return refresh(ctx, cur)
+	}})
+	login(t, a, c, srv.Issue("demo"))
+	srv.Revoke()
+
+	type outcome struct {
+		err error
+		at  time.Time
+	}
+	start := func(ctx context.Context) chan outcome {
+		ch := make(chan outcome, 1)
+		go func() {
+			_, err := c.Get(ctx, "/api/x")
+			ch <- outcome{err, time.Now()}
+		}()
+		return ch
+	}
+
+	// The first caller starts the refresh, then gives up.
+	firstCtx, cancelFirst := context.WithCancel(context.Background())
+	defer cancelFirst()
+	first := start(firstCtx)
+	eventually(t, waiting(a, 1), "the first request to start the refresh")
+
+	middleCtx, cancelMiddle := context.WithCancel(context.Background())
+	defer cancelMiddle()
+	var others []chan outcome
+	for range 4 {
+		others = append(others, start(context.Background()))
+	}
+	middle := start(middleCtx)
+	for range 4 {
+		others = append(others, start(context.Background()))
+	}
+	eventually(t, waiting(a, 10), "ten waiters")
+
+	for _, tc := range []struct {
+		cancel context.CancelFunc
+		ch     chan outcome
+		left   int64
+	}{{cancelFirst, first, 9}, {cancelMiddle, middle, 8}} {
+		canceled := time.Now()
+		tc.cancel()
+		o := <-tc.ch
+		assert.ErrorIs(t, o.err, context.Canceled)
+		assert.True(t, axios.IsCancel(o.err))
+		ae, ok := axios.AsError(o.err)
+		require.True(t, ok)
+		assert.Equal(t, axios.CodeCanceled, ae.Code)
+		assert.Less(t, o.at.Sub(canceled), time.Second, "a canceled waiter returns at once")
+		assert.EqualValues(t, tc.left, a.Stats().Waiting)
+	}
+	assert.EqualValues(t, 1, calls.Load())
+
+	close(release)
+	for _, ch := range others {
+		require.NoError(t, (<-ch).err)
+	}
+	assert.False(t, refreshCanceled.Load(), "the first caller canceling did not cancel the refresh")
+	assert.EqualValues(t, 1, calls.Load())
+	assert.EqualValues(t, 1, srv.Refreshes())
+	assert.EqualValues(t, 0, a.Stats().Failures)
+}
+
+func TestServerThatAlwaysRefusesEndsInBoundedTimeAndRefreshes(t *testing.T) {
+	const maxRetries = 2
+	c, mock := newMockClient()
+	var hits atomic.Int64
+	mock.RegisterResponder(http.MethodGet, "http://api.test/x", func(*http.Request) (*http.Response, error) {
+		hits.Add(1)
+		return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
+	})
+	var calls atomic.Int64
+	a := newAuth(t, Options{MaxRetries: maxRetries, Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		n := calls.Add(1)
+		return &oauth2.Token{AccessToken: fmt.Sprintf("t%d", n)}, nil
+	}})
+	login(t, a, c, tokenWith("t0", time.Time{}))
+
+	_, err := c.Get(context.Background(), "/x")
+	ae, ok := axios.AsError(err)
+	require.True(t, ok)
+	assert.Equal(t, http.StatusUnauthorized, ae.Status())
+	assert.NotErrorIs(t, err, ErrRefreshFailed, "the server's own 401 is returned as it is")
+	assert.EqualValues(t, maxRetries, calls.Load())
+	assert.EqualValues(t, maxRetries+1, hits.Load())
+
+	const n = 20
+	calls.Store(0)
+	start := time.Now()
+	for _, err := range get(c, context.Background(), "/x", n) {
+		ae, ok := axios.AsError(err)
+		require.True(t, ok)
+		assert.Equal(t, http.StatusUnauthorized, ae.Status())
+	}
+	assert.Less(t, time.Since(start), 5*time.Second)
+	assert.LessOrEqual(t, calls.Load(), int64(n*maxRetries))
+	assert.GreaterOrEqual(t, calls.Load(), int64(maxRetries))
+	assert.EqualValues(t, (1+n)*maxRetries, a.Stats().Retries, "each request retried exactly MaxRetries times")
+}
+
+func TestRefreshEndpointThatAnswers401DoesNotDeadlock(t *testing.T) {
+	srv := newServer(t, authtest.Options{})
+	cases := map[string]func(c *axios.Client) Refresher{
+		// Seed 001's endpoint through the same client: JSONRefresher marks it
+		// SkipAuthRefresh, and the caller's Authorization header is kept.
+		"JSONRefresher": seed001,
+		// A hand-written refresher that forgets SkipAuthRefresh: the refresh
+		// context alone keeps its 401 from waiting for itself.
+		"own context": func(c *axios.Client) Refresher {
+			return func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+				_, err := c.Get(ctx, "/api/needs-a-token")
+				return nil, err
+			}
+		},
+	}
+	for name, mk := range cases {
+		t.Run(name, func(t *testing.T) {
+			c := newClient(t, srv)
+			a := newAuth(t, Options{Refresh: mk(c), RefreshTimeout: 5 * time.Second})
+			login(t, a, c, srv.Issue("demo"))
+			srv.Revoke()
+			srv.RevokeRefresh()
+
+			done := make(chan error, 1)
+			go func() {
+				_, err := c.Get(context.Background(), "/api/x")
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				assert.ErrorIs(t, err, ErrRefreshFailed)
+				ae, ok := axios.AsError(err)
+				require.True(t, ok)
+				assert.Equal(t, http.StatusUnauthorized, ae.Status())
+			case <-time.After(3 * time.Second):
+				t.Fatal("deadlock: the refresh waited for itself")
+			}
+			assert.EqualValues(t, 1, a.Stats().Failures)
+		})
+	}
+}
+
+func TestStatusCodesAndShouldRefresh(t *testing.T) {
+	t.Run("403 refreshes when StatusCodes has it", func(t *testing.T) {
+		srv := newServer(t, authtest.Options{DenyStatus: http.StatusForbidden})
+		c := newClient(t, srv)
+		a := newAuth(t, Options{Refresh: seed000(c), StatusCodes: []int{http.StatusForbidden}})
+		login(t, a, c, srv.Issue("demo"))
+		srv.Revoke()
+		_, err := c.Get(context.Background(), "/api/x")
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, srv.Refreshes())
+	})
+	t.Run("403 is passed on by default", func(t *testing.T) {
+		srv := newServer(t, authtest.Options{DenyStatus: http.StatusForbidden})
+		c := newClient(t, srv)
+		a := newAuth(t, Options{Refresh: seed000(c)})
+		login(t, a, c, srv.Issue("demo"))
+		srv.Revoke()
+		_, err := c.Get(context.Background(), "/api/x")
+		ae, ok := axios.AsError(err)
+		require.True(t, ok)
+		assert.Equal(t, http.StatusForbidden, ae.Status())
+		assert.EqualValues(t, 0, srv.RefreshCalls())
+	})
+	t.Run("ShouldRefresh decides instead of StatusCodes", func(t *testing.T) {
+		srv := newServer(t, authtest.Options{})
+		c := newClient(t, srv)
+		var asked atomic.Int64
+		a := newAuth(t, Options{
+			Refresh:     seed000(c),
+			StatusCodes: []int{http.StatusTeapot}, // ignored
+			ShouldRefresh: func(e *axios.Error) bool {
+				asked.Add(1)
+				return e.Status() == http.StatusUnauthorized &&
+					e.Response.Headers.Get("WWW-Authenticate") != ""
+			},
+		})
+		login(t, a, c, srv.Issue("demo"))
+
+		// A 401 the application sends, not a refused token: not refreshed.
+		_, err := c.Get(context.Background(), "/api/status/401")
+		ae, _ := axios.AsError(err)
+		require.NotNil(t, ae)
+		assert.Equal(t, http.StatusUnauthorized, ae.Status())
+		_, err = c.Get(context.Background(), "/api/status/418")
+		ae, _ = axios.AsError(err)
+		require.NotNil(t, ae)
+		assert.Equal(t, http.StatusTeapot, ae.Status())
+		assert.EqualValues(t, 0, srv.RefreshCalls())
+
+		srv.Revoke()
+		_, err = c.Get(context.Background(), "/api/x")
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, srv.Refreshes())
+		assert.EqualValues(t, 3, asked.Load())
+	})
+}
+
+func TestSkipAuthRefreshPassesTheStatusOn(t *testing.T) {
+	srv := newServer(t, authtest.Options{})
+	c := newClient(t, srv)
+	a := newAuth(t, Options{Refresh: seed000(c)})
+	tok := srv.Issue("demo")
+	login(t, a, c, tok)
+	srv.Revoke()
+
+	var cfg axios.Config
+	SkipAuthRefresh(&cfg)
+	_, err := c.Get(context.Background(), "/api/logout", cfg)
+	ae, ok := axios.AsError(err)
+	require.True(t, ok)
+	assert.Equal(t, http.StatusUnauthorized, ae.Status())
+	assert.Equal(t, "Bearer "+tok.AccessToken, ae.Config.Headers.Get("Authorization"), "the token is still attached")
+	assert.EqualValues(t, 0, srv.RefreshCalls())
+	assert.EqualValues(t, 0, a.Stats().Retries)
+}
+
+func TestRetryAfterRefreshSendsTheSameBody(t *testing.T) {
+	const text = "the same bytes, twice"
+	cases := []struct {
+		name string
+		data func() any
+		want string
+	}{
+		{"JSON", func() any { return map[string]any{"n": 1, "s": "x"} }, `{"n":1,"s":"x"}`},
+		{"io.Reader", func() any { return struct{ io.Reader }{strings.NewReader(text)} }, text},
+		{"io.ReadSeeker", func() any { return strings.NewReader(text) }, text},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, authtest.Options{})
+			c := newClient(t, srv)
+			a := newAuth(t, Options{Refresh: seed000(c)})
+			login(t, a, c, srv.Issue("demo"))
+			srv.Revoke()
+
+			data := tc.data()
+			resp, err := c.Post(context.Background(), "/api/upload", data)
+			require.NoError(t, err)
+			var echo struct{ Body string }
+			require.NoError(t, resp.JSON(&echo))
+			assert.Equal(t, tc.want, echo.Body)
+			assert.EqualValues(t, 1, srv.Denied(), "the first attempt was refused")
+			assert.EqualValues(t, 1, a.Stats().Retries)
+		})
+	}
+}
+
+func TestRotationSavesAndUsesEachNewRefreshToken(t *testing.T) {
+	srv := newServer(t, authtest.Options{Rotate: true})
+	c := newClient(t, srv)
+	store := storage.NewMemory()
+	var seen []*oauth2.Token
+	a := newAuth(t, Options{
+		Store:     store,
+		Refresh:   seed000(c),
+		OnRefresh: func(_ context.Context, tok *oauth2.Token) { seen = append(seen, tok) },
+	})
+	first := srv.Issue("demo")
+	login(t, a, c, first)
+
+	last := first.RefreshToken
+	for i := range 3 {
+		srv.Revoke()
+		_, err := c.Get(context.Background(), "/api/x")
+		require.NoError(t, err, "refresh %d", i+1)
+		require.Len(t, seen, i+1)
+		stored, err := store.Load(context.Background())
+		require.NoError(t, err)
+		assert.NotEqual(t, last, stored.RefreshToken, "rotated")
+		assert.Equal(t, seen[i].RefreshToken, stored.RefreshToken, "OnRefresh sees the saved token")
+		assert.Equal(t, seen[i].AccessToken, stored.AccessToken)
+		last = stored.RefreshToken
+	}
+	assert.EqualValues(t, 3, srv.Refreshes())
+	assert.EqualValues(t, 0, srv.InvalidGrants(), "no used refresh token was presented again")
+}
+
+func TestHangingRefresherIsCutOffAtRefreshTimeout(t *testing.T) {
+	const timeout = 150 * time.Millisecond
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	refused := func() *axios.Client {
+		c, mock := newMockClient()
+		mock.RegisterResponder(http.MethodGet, "http://api.test/api/x", httpmock.NewStringResponder(http.StatusUnauthorized, ""))
+		return c
+	}
+	cases := map[string]func(t *testing.T) (*axios.Client, Refresher){
+		"refresher honours ctx": func(*testing.T) (*axios.Client, Refresher) {
+			return refused(), func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+				<-ctx.Done()
+				return nil, ctx.Err()
+			}
+		},
+		"refresher ignores ctx": func(*testing.T) (*axios.Client, Refresher) {
+			return refused(), func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+				<-stop
+				return nil, errors.New("too late")
+			}
+		},
+		"refresh endpoint hangs": func(t *testing.T) (*axios.Client, Refresher) {
+			srv := newServer(t, authtest.Options{})
+			srv.SetRefreshDelay(time.Minute)
+			c := newClient(t, srv)
+			return c, seed000(c)
+		},
+	}
+	for name, mk := range cases {
+		t.Run(name, func(t *testing.T) {
+			c, refresh := mk(t)
+			a := newAuth(t, Options{Refresh: refresh, RefreshTimeout: timeout})
+			login(t, a, c, tokenWith("not-a-valid-token", time.Time{}))
+			start := time.Now()
+			_, err := c.Get(context.Background(), "/api/x")
+			elapsed := time.Since(start)
+			assert.ErrorIs(t, err, ErrRefreshFailed)
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.GreaterOrEqual(t, elapsed, timeout)
+			assert.Less(t, elapsed, timeout+2*time.Second)
+			assert.EqualValues(t, 1, a.Stats().Failures)
+		})
+	}
+}
+
+func TestGoroutinesWaitingOnARefreshAllResumeWhenItEnds(t *testing.T) {
+	// Refresh, TokenSource and requests join the same refresh.
+	c, mock := newMockClient()
+	mock.RegisterResponder(http.MethodGet, "http://api.test/x", func(r *http.Request) (*http.Response, error) {
+		if bearerOf(r) == "t2" {
+			return httpmock.NewStringResponse(http.StatusOK, ""), nil
+		}
+		return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
+	})
+	release := make(chan struct{})
+	var calls atomic.Int64
+	a := newAuth(t, Options{Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		calls.Add(1)
+		<-release
+		return &oauth2.Token{AccessToken: "t2"}, nil
+	}})
+	login(t, a, c, tokenWith("t1", time.Time{}))
+
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		_, err := c.Get(context.Background(), "/x")
+		assert.NoError(t, err)
+	}()
+	eventually(t, waiting(a, 1), "the request to start the refresh")
+	go func() {
+		defer wg.Done()
+		tok, err := a.Refresh(context.Background())
+		assert.NoError(t, err)
+		assert.Equal(t, "t2", tok.AccessToken)
+	}()
+	go func() {
+		defer wg.Done()
+		tok, err := TokenSource(a).Token()
+		assert.NoError(t, err)
+		assert.Equal(t, "t2", tok.AccessToken)
+	}()
+	eventually(t, waiting(a, 3), "three waiters")
+	close(release)
+	wg.Wait()
+	assert.EqualValues(t, 1, calls.Load())
+}
