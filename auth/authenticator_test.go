@@ -1,0 +1,407 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+
+	"github.com/axiosgo/axios"
+	"github.com/axiosgo/axios/auth/authtest"
+	"github.com/axiosgo/axios/storage"
+)
+
+func nopRefresh(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+	return nil, errors.New("no refresh in this test")
+}
+
+func TestNewValidatesOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"no Refresh", Options{}, "auth: Options.Refresh is required"},
+		{"negative RefreshTimeout", Options{Refresh: nopRefresh, RefreshTimeout: -time.Second}, "auth: Options.RefreshTimeout must not be negative, got -1s"},
+		{"negative MaxRetries", Options{Refresh: nopRefresh, MaxRetries: -1}, "auth: Options.MaxRetries must not be negative, got -1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := New(tc.opts)
+			assert.Nil(t, a)
+			assert.EqualError(t, err, tc.want)
+		})
+	}
+	a, err := New(Options{Refresh: nopRefresh})
+	require.NoError(t, err)
+	assert.Equal(t, "Authorization", a.header)
+	assert.Equal(t, []int{http.StatusUnauthorized}, a.statusCodes)
+	assert.Equal(t, DefaultRefreshBefore, a.before)
+	assert.Equal(t, DefaultRefreshTimeout, a.timeout)
+	assert.Equal(t, 1, a.maxRetries)
+	assert.IsType(t, &storage.Memory{}, a.store)
+}
+
+// headerEcho answers with the request's header h.
+func headerEcho(mock *httpmock.MockTransport, h string) {
+	mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		return httpmock.NewStringResponse(http.StatusOK, r.Header.Get(h)), nil
+	})
+}
+
+func TestAttachHeader(t *testing.T) {
+	ctx := context.Background()
+	t.Run("no token: sent without the header", func(t *testing.T) {
+		c, mock := newMockClient()
+		headerEcho(mock, "Authorization")
+		newAuth(t, Options{Refresh: nopRefresh}).Install(c)
+		resp, err := c.Get(ctx, "/x")
+		require.NoError(t, err)
+		assert.Empty(t, string(resp.Data))
+	})
+	t.Run("token type and custom header", func(t *testing.T) {
+		c, mock := newMockClient()
+		headerEcho(mock, "X-Api-Token")
+		a := newAuth(t, Options{Refresh: nopRefresh, Header: "x-api-token"})
+		login(t, a, c, &oauth2.Token{AccessToken: "abc", TokenType: "bearer"})
+		resp, err := c.Get(ctx, "/x")
+		require.NoError(t, err)
+		assert.Equal(t, "Bearer abc", string(resp.Data))
+	})
+	t.Run("a header the caller set is kept, and its 401 not refreshed", func(t *testing.T) {
+		c, mock := newMockClient()
+		var got string
+		mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+			got = r.Header.Get("Authorization")
+			return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
+		})
+		var calls atomic.Int64
+		a := newAuth(t, Options{Refresh: counted(nopRefresh, &calls)})
+		login(t, a, c, tokenWith("access", time.Time{}))
+		_, err := c.Post(ctx, "/auth/refresh", nil, axios.Config{Headers: http.Header{"Authorization": {"Bearer my-refresh"}}})
+		ae, ok := axios.AsError(err)
+		require.True(t, ok)
+		assert.Equal(t, http.StatusUnauthorized, ae.Status())
+		assert.Equal(t, "Bearer my-refresh", got)
+		assert.EqualValues(t, 0, calls.Load())
+	})
+	t.Run("the header of an earlier attempt is replaced", func(t *testing.T) {
+		c, mock := newMockClient()
+		headerEcho(mock, "Authorization")
+		a := newAuth(t, Options{Refresh: nopRefresh})
+		login(t, a, c, tokenWith("one", time.Time{}))
+		resp, err := c.Get(ctx, "/x")
+		require.NoError(t, err)
+		require.NoError(t, a.SetToken(ctx, tokenWith("two", time.Time{})))
+		resp, err = c.Request(ctx, *resp.Config) // resend the config as sent
+		require.NoError(t, err)
+		assert.Equal(t, "Bearer two", string(resp.Data))
+	})
+}
+
+// countingStore counts Loads.
+type countingStore struct {
+	storage.TokenStore
+	loads atomic.Int64
+}
+
+func (s *countingStore) Load(ctx context.Context) (*oauth2.Token, error) {
+	s.loads.Add(1)
+	return s.TokenStore.Load(ctx)
+}
+
+func TestTokenIsLoadedFromTheStoreOnceAndThenCached(t *testing.T) {
+	ctx := context.Background()
+	mem := storage.NewMemory()
+	require.NoError(t, mem.Save(ctx, tokenWith("stored", time.Time{})))
+	store := &countingStore{TokenStore: mem}
+	c, mock := newMockClient()
+	headerEcho(mock, "Authorization")
+	a := newAuth(t, Options{Refresh: nopRefresh, Store: store})
+	a.Install(c)
+
+	for _, err := range get(c, ctx, "/x", 100) {
+		require.NoError(t, err)
+	}
+	resp, err := c.Get(ctx, "/x")
+	require.NoError(t, err)
+	assert.Equal(t, "Bearer stored", string(resp.Data))
+	assert.EqualValues(t, 1, store.loads.Load(), "one store round trip, on first use")
+}
+
+type failingStore struct{ storage.Memory }
+
+func (*failingStore) Load(context.Context) (*oauth2.Token, error) {
+	return nil, errors.New("storage: disk on fire")
+}
+
+func TestAStoreThatCannotLoadFailsTheRequest(t *testing.T) {
+	c, mock := newMockClient()
+	headerEcho(mock, "Authorization")
+	newAuth(t, Options{Refresh: nopRefresh, Store: &failingStore{}}).Install(c)
+	_, err := c.Get(context.Background(), "/x")
+	assert.EqualError(t, err, "auth: load token: storage: disk on fire")
+	assert.Zero(t, mock.GetTotalCallCount(), "not sent")
+}
+
+func TestLogoutForgetsTheToken(t *testing.T) {
+	ctx := context.Background()
+	store := storage.NewMemory()
+	c, mock := newMockClient()
+	headerEcho(mock, "Authorization")
+	a := newAuth(t, Options{Refresh: nopRefresh, Store: store})
+	login(t, a, c, tokenWith("t", time.Time{}))
+	require.NoError(t, a.Logout(ctx))
+	_, err := store.Load(ctx)
+	assert.ErrorIs(t, err, storage.ErrNoToken)
+	_, err = a.Token(ctx)
+	assert.ErrorIs(t, err, storage.ErrNoToken)
+	_, err = a.Refresh(ctx)
+	assert.ErrorIs(t, err, storage.ErrNoToken)
+	resp, err := c.Get(ctx, "/x")
+	require.NoError(t, err)
+	assert.Empty(t, string(resp.Data))
+}
+
+func TestSetTokenDuringARefreshWaitsForIt(t *testing.T) {
+	ctx := context.Background()
+	release := make(chan struct{})
+	a := newAuth(t, Options{Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		<-release
+		return tokenWith("refreshed", time.Time{}), nil
+	}})
+	require.NoError(t, a.SetToken(ctx, tokenWith("t1", time.Time{})))
+	refreshed := make(chan *oauth2.Token)
+	go func() {
+		tok, _ := a.Refresh(ctx)
+		refreshed <- tok
+	}()
+	eventually(t, waiting(a, 1), "the refresh to start")
+	set := make(chan error)
+	go func() { set <- a.SetToken(ctx, tokenWith("login", time.Time{})) }()
+	eventually(t, waiting(a, 2), "SetToken to wait for the refresh")
+	close(release)
+	assert.Equal(t, "refreshed", (<-refreshed).AccessToken)
+	require.NoError(t, <-set)
+	tok, err := a.Token(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "login", tok.AccessToken, "the login landed after the refresh, not under it")
+}
+
+func TestRefreshFromInsideTheRefresherFailsInsteadOfDeadlocking(t *testing.T) {
+	var a *Authenticator
+	var inner error
+	a = newAuth(t, Options{Refresh: func(ctx context.Context, cur *oauth2.Token) (*oauth2.Token, error) {
+		_, inner = a.Refresh(ctx)
+		return tokenWith("t2", time.Time{}), nil
+	}})
+	require.NoError(t, a.SetToken(context.Background(), tokenWith("t1", time.Time{})))
+	tok, err := a.Refresh(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "t2", tok.AccessToken)
+	assert.ErrorIs(t, inner, errOwnRefresh)
+}
+
+func TestHandleErrorRetriesThroughTheInstalledClient(t *testing.T) {
+	ctx := context.Background()
+	c, mock := newMockClient()
+	mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		if bearerOf(r) == "t2" {
+			return httpmock.NewStringResponse(http.StatusOK, "ok"), nil
+		}
+		return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
+	})
+	a := newAuth(t, Options{Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		return tokenWith("t2", time.Time{}), nil
+	}})
+	refused := &axios.Error{Code: axios.CodeBadRequest, Response: &axios.Response{Status: 401}, Config: &axios.Config{URL: "/x"}}
+	_, err := a.HandleError(ctx, refused)
+	assert.Same(t, refused, err, "without Install there is no client to retry through")
+
+	login(t, a, c, tokenWith("t1", time.Time{}))
+	var skip axios.Config
+	SkipAuthRefresh(&skip)
+	_, err = c.Get(ctx, "/x", skip)
+	ae, ok := axios.AsError(err)
+	require.True(t, ok)
+	require.Equal(t, http.StatusUnauthorized, ae.Status())
+
+	delete(ae.Config.Meta, metaSkip)
+	resp, err := a.HandleError(ctx, ae)
+	require.NoError(t, err)
+	assert.Equal(t, "ok", string(resp.Data))
+	assert.EqualValues(t, 1, a.Stats().Retries)
+	assert.EqualValues(t, 1, a.Stats().Refreshes)
+}
+
+// TestProcessesSharingALockingStoreRefreshOnce runs two Authenticators, as
+// two processes, on one store that is also a storage.Locker, against a
+// server that rotates refresh tokens: under the lock, the second one finds
+// the token the first saved and adopts it instead of presenting the used
+// refresh token again.
+func TestProcessesSharingALockingStoreRefreshOnce(t *testing.T) {
+	const perProcess = 50
+	ctx := context.Background()
+	srv := newServer(t, authtest.Options{Rotate: true})
+	store := newLockingStore()
+	var refreshedUnderLock atomic.Bool
+	var procs []*Authenticator
+	var clients []*axios.Client
+	for range 2 {
+		c := newClient(t, srv)
+		refresh := seed000(c)
+		a := newAuth(t, Options{Store: store, Refresh: func(ctx context.Context, cur *oauth2.Token) (*oauth2.Token, error) {
+			refreshedUnderLock.Store(store.held.Load())
+			return refresh(ctx, cur)
+		}})
+		a.Install(c)
+		procs, clients = append(procs, a), append(clients, c)
+	}
+	require.NoError(t, procs[0].SetToken(ctx, srv.Issue("demo")))
+	_, err := procs[1].Token(ctx) // the second process has read the token too
+	require.NoError(t, err)
+	srv.Revoke()
+
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for _, c := range clients {
+		for range perProcess {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := c.Get(ctx, "/api/x"); err != nil {
+					failed.Add(1)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	assert.Zero(t, failed.Load())
+	assert.EqualValues(t, 1, srv.Refreshes(), "one refresh for both processes")
+	assert.EqualValues(t, 0, srv.InvalidGrants(), "the rotated refresh token was never presented twice")
+	assert.True(t, refreshedUnderLock.Load())
+	s0, s1 := procs[0].Stats(), procs[1].Stats()
+	assert.EqualValues(t, 1, s0.Refreshes+s1.Refreshes)
+	assert.EqualValues(t, 1, s0.Adopted+s1.Adopted)
+	assert.EqualValues(t, 2, store.locks.Load())
+}
+
+func TestLockingStoreWithTheSameTokenRefreshesAndOnRefreshSkipsAdopted(t *testing.T) {
+	ctx := context.Background()
+	store := newLockingStore()
+	var calls, hooks atomic.Int64
+	a := newAuth(t, Options{
+		Store:     store,
+		Refresh:   counted(func(context.Context, *oauth2.Token) (*oauth2.Token, error) { return tokenWith("t2", time.Time{}), nil }, &calls),
+		OnRefresh: func(context.Context, *oauth2.Token) { hooks.Add(1) },
+	})
+	require.NoError(t, a.SetToken(ctx, tokenWith("t1", time.Time{})))
+	tok, err := a.Refresh(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "t2", tok.AccessToken)
+	assert.EqualValues(t, 1, calls.Load())
+	assert.EqualValues(t, 1, hooks.Load())
+
+	// Another process saves t3; this one still has t2.
+	require.NoError(t, store.Memory.Save(ctx, tokenWith("t3", time.Time{})))
+	tok, err = a.Refresh(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "t3", tok.AccessToken, "adopted")
+	assert.EqualValues(t, 1, calls.Load(), "without calling Refresh")
+	assert.EqualValues(t, 1, hooks.Load(), "OnRefresh is for refreshes this process made")
+	assert.EqualValues(t, 1, a.Stats().Adopted)
+
+	// A lock that cannot be taken fails the refresh but leaves the shared
+	// store alone: another process may hold a good token in it.
+	store.failed = errors.New("storage: lock backend down")
+	_, err = a.Refresh(ctx)
+	assert.ErrorIs(t, err, ErrRefreshFailed)
+	assert.ErrorIs(t, err, store.failed)
+	stored, lerr := store.Memory.Load(ctx)
+	require.NoError(t, lerr)
+	assert.Equal(t, "t3", stored.AccessToken)
+}
+
+func TestNoTokenValueInErrorsOrLogs(t *testing.T) {
+	var logs bytes.Buffer
+	oldLog, oldFlags := log.Writer(), log.Flags()
+	log.SetOutput(&logs)
+	oldSlog := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	t.Cleanup(func() {
+		log.SetOutput(oldLog)
+		log.SetFlags(oldFlags)
+		slog.SetDefault(oldSlog)
+	})
+
+	ctx := context.Background()
+	srv := newServer(t, authtest.Options{ClientID: "app", ClientSecret: "s3cret"})
+	var secrets []string
+	var errs []error
+	collect := func(tok *oauth2.Token, err error) {
+		secrets = append(secrets, tok.AccessToken, tok.RefreshToken)
+		errs = append(errs, err)
+	}
+	oauthCfg := &oauth2.Config{ClientID: "app", ClientSecret: "s3cret", Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL()}}
+	refreshers := map[string]func(c *axios.Client) Refresher{
+		"seed000": seed000,
+		"seed001": seed001,
+		"oauth2": func(*axios.Client) Refresher {
+			r := OAuth2(oauthCfg)
+			return func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
+				return r(context.WithValue(ctx, oauth2.HTTPClient, srv.Client()), t)
+			}
+		},
+	}
+	for name, mk := range refreshers {
+		c := newClient(t, srv)
+		a := newAuth(t, Options{Refresh: mk(c), RefreshTimeout: 300 * time.Millisecond})
+		tok := srv.Issue("demo")
+		login(t, a, c, tok)
+		srv.Revoke()
+		srv.RevokeRefresh()
+		_, err := c.Post(ctx, "/api/x", map[string]string{"note": name})
+		require.Error(t, err, name)
+		collect(tok, err)
+
+		// And a waiter canceled while a refresh hangs.
+		tok = srv.Issue("demo")
+		require.NoError(t, a.SetToken(ctx, tok))
+		srv.Revoke()
+		srv.SetRefreshDelay(time.Minute)
+		cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		_, err = c.Get(cctx, "/api/x")
+		cancel()
+		srv.SetRefreshDelay(0)
+		collect(tok, err)
+		_, _ = a.Refresh(ctx) // let the hung refresh end before the next round
+	}
+	tok := srv.Issue("demo")
+	_, err := ParseTokenResponse([]byte(`{"access_token":"` + tok.AccessToken + `","refresh_token":"` + tok.RefreshToken + `","expires_in":"later"}`))
+	collect(tok, err)
+
+	for _, err := range errs {
+		require.Error(t, err)
+		for _, text := range []string{err.Error(), fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err), fmt.Sprintf("%q", err)} {
+			for _, s := range secrets {
+				require.NotEmpty(t, s)
+				assert.NotContains(t, text, s, "error %q contains a token", text)
+			}
+		}
+	}
+	for _, s := range secrets {
+		assert.False(t, strings.Contains(logs.String(), s), "a log line contains a token")
+	}
+}
