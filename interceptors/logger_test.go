@@ -66,8 +66,9 @@ func TestLoggerLogsMethodPathStatusDurationAndAttempt(t *testing.T) {
 	sink, l := newSink(slog.LevelInfo)
 	interceptors.NewLogger(l).Install(c)
 
-	_, err := c.Post(context.Background(), "/users", map[string]string{"name": "kim"}, axios.Config{Params: url.Values{"page": {"2"}}})
+	resp, err := c.Post(context.Background(), "/users", map[string]string{"name": "kim"}, axios.Config{Params: url.Values{"page": {"2"}}})
 	require.NoError(t, err)
+	assert.Equal(t, 201, resp.Status, "the outcome is passed on")
 
 	lines := sink.lines(t)
 	require.Len(t, lines, 1)
@@ -269,4 +270,21 @@ func TestLoggerLogsARequestThatFailedBeforeSending(t *testing.T) {
 	assert.Equal(t, "DELETE", lines[0]["method"])
 	assert.EqualValues(t, 0, lines[0]["status"])
 	assert.Contains(t, lines[0]["error"], "interceptors: headers: plain failure")
+}
+
+func TestLoggerKeepsSecretsOutOfNetworkErrors(t *testing.T) {
+	const secret = "tok-in-query"
+	c, mock := mockClient(t)
+	mock.RegisterNoResponder(httpmock.NewErrorResponder(&connReset{}))
+	sink, l := newSink(slog.LevelInfo)
+	interceptors.NewLogger(l).Install(c)
+
+	_, err := c.Get(context.Background(), "/cb?code="+secret+"&state=xyz")
+	require.Error(t, err)
+
+	assert.NotContains(t, sink.String(), secret)
+	lines := sink.lines(t)
+	require.Len(t, lines, 1)
+	assert.Equal(t, mockBase+"/cb?code=REDACTED&state=xyz", lines[0]["url"])
+	assert.Equal(t, axios.CodeNetwork, lines[0]["code"])
 }
