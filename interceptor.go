@@ -192,8 +192,8 @@ func (ri *ResponseInterceptors) snapshot() []handler[ResponseFulfilled, Response
 	return ri.m.snapshot()
 }
 
-func errNilConfig() error {
-	return &Error{Message: "a request interceptor returned a nil *Config and no error", Code: CodeBadOptionValue}
+func errNilConfig(cfg *Config) error {
+	return &Error{Message: "a request interceptor returned a nil *Config and no error", Code: CodeBadOptionValue, Config: cfg}
 }
 
 // runRequestChain runs the request interceptors in order over (cfg, nil).
@@ -217,7 +217,7 @@ func runRequestChain(ctx context.Context, list []handler[RequestFulfilled, Reque
 			case e != nil:
 				err = e
 			case next == nil:
-				err = errNilConfig()
+				err = errNilConfig(cfg)
 			default:
 				cfg = next
 			}
@@ -233,14 +233,14 @@ func runRequestChain(ctx context.Context, list []handler[RequestFulfilled, Reque
 		case next != nil:
 			cfg, err = next, nil
 		default:
-			err = errNilConfig()
+			err = errNilConfig(cfg)
 		}
 	}
 	return cfg, err
 }
 
-func errNilResponse() error {
-	return &Error{Message: "a response interceptor returned a nil *Response and no error", Code: CodeBadOptionValue}
+func errNilResponse(cfg *Config) error {
+	return &Error{Message: "a response interceptor returned a nil *Response and no error", Code: CodeBadOptionValue, Config: cfg}
 }
 
 // runResponseChain runs the response interceptors over (resp, err).
@@ -262,7 +262,7 @@ func runResponseChain(ctx context.Context, list []handler[ResponseFulfilled, Res
 			case e != nil:
 				resp, err = nil, e
 			case next == nil:
-				resp, err = nil, errNilResponse()
+				resp, err = nil, errNilResponse(resp.Config)
 			default:
 				resp = next
 			}
@@ -278,7 +278,7 @@ func runResponseChain(ctx context.Context, list []handler[ResponseFulfilled, Res
 		case next != nil:
 			resp, err = next, nil
 		default:
-			err = errNilResponse()
+			err = errNilResponse(configOf(nil, err))
 		}
 	}
 	return resp, err
