@@ -76,8 +76,10 @@ type Options struct {
 	OnRefresh func(ctx context.Context, tok *oauth2.Token)
 
 	// OnFailure, when set, is called once per failed refresh, after the
-	// store was cleared (the user is logged out) and before the waiting
-	// requests resume with the error. Its ctx is as OnRefresh's.
+	// cached token was dropped and the store cleared (the user is logged
+	// out; a shared store whose lock could not be taken is left alone), and
+	// before the waiting requests resume with the error. Its ctx is as
+	// OnRefresh's.
 	OnFailure func(ctx context.Context, err error)
 }
 
@@ -85,7 +87,7 @@ type Options struct {
 type Stats struct {
 	Refreshes int64 // successful refreshes this process made
 	Adopted   int64 // refreshes that found a newer token in a shared store instead
-	Failures  int64 // failed refreshes (each one cleared the store)
+	Failures  int64 // failed refreshes (each one logged the user out)
 	Retries   int64 // requests resent after a refresh or with a newer token
 	Waiting   int64 // goroutines waiting for a refresh right now
 	SaveFails int64 // refreshed tokens the store failed to save (kept in memory)

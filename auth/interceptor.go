@@ -108,16 +108,18 @@ func (a *Authenticator) setHeader(cfg *axios.Config, tok *oauth2.Token, gen uint
 
 // HandleError is the response half of the pair, for a response
 // interceptor's rejected handler. For a refused status (StatusCodes, or
-// ShouldRefresh) it gets a newer token and retries the request once more
-// through the client the Authenticator was installed on, up to MaxRetries
-// times; any other error is passed on as it is.
+// ShouldRefresh) it gets a newer token and retries the request through the
+// client, up to MaxRetries times; any other error is passed on as it is.
+// Registered by [Authenticator.Install], it retries through the client it
+// was installed on; called directly, through the client last passed to
+// Install, and without Install it passes every error on.
 //
-// The newer token comes, in this order, from:
-//   - the current token, if the request was sent with an older one: no
+// The newer token comes from:
+//   - the refresh under way, which it joins;
+//   - else the current token, if the request was sent with an older one: no
 //     refresh, so N concurrent 401s cost one refresh and every one of the N
 //     is retried (axios-auth-refresh retries only the first: its issue #307);
-//   - the refresh under way, which it joins;
-//   - a refresh it starts, which the others then join.
+//   - else a refresh it starts, which the others then join.
 //
 // The refused status is passed on as it is for a request marked with
 // [SkipAuthRefresh], made with a Refresher's context, sent with a header the

@@ -16,10 +16,12 @@ import (
 // the new token, with Expiry set when the API says when it expires. A new
 // token without a RefreshToken keeps current's.
 //
-// The Authenticator calls it from one goroutine at a time, once per refresh
-// however many requests wait for it, with a copy of the token it may keep.
-// ctx is the refresh's own context, bounded by Options.RefreshTimeout; the
-// Refresher must send its requests with it and return when it ends.
+// The Authenticator calls it once per refresh however many requests wait
+// for it, one refresh at a time, with a copy of the token it may keep. ctx
+// is the refresh's own context, bounded by Options.RefreshTimeout; the
+// Refresher must send its requests with it and return when it ends (the
+// waiting requests are resumed at the timeout regardless, and a Refresher
+// still running then may overlap the next refresh).
 // Requests made with ctx through a client the Authenticator is installed on
 // never wait for the refresh, so they cannot deadlock on it. An error fails
 // every waiting request and logs the user out; it must not contain a token.
@@ -64,7 +66,7 @@ func OAuth2(cfg *oauth2.Config) Refresher {
 //
 // Seed 001's takes the refresh token as its bearer credential, no body, and
 // answers {resultCode, data: {accessToken, refreshToken}}: give it a Header
-// func and a Parse func (see the package example).
+// func and a Parse func, as ExampleJSONRefresher shows.
 type JSONEndpoint struct {
 	// URL is the endpoint, absolute or relative to the client's BaseURL.
 	URL string
