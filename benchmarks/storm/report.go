@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+func writeStormTable(w io.Writer, rs []stormResult, base time.Duration) {
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| client | N | refresh calls | invalid_grant | failures | wall | p50 | p99 | valid-token burst | wall ÷ valid burst |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, r := range rs {
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s | %s | %s | %s | %.2fx |\n",
+			r.client, r.n, r.refreshCalls, r.invalidGrants, r.storm.failures,
+			ms(r.storm.wall), ms(r.storm.p50), ms(r.storm.p99), ms(r.valid.wall),
+			float64(r.storm.wall)/float64(r.valid.wall))
+	}
+}
+
+func writeProcsTable(w io.Writer, rs []procsResult) {
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| store | processes × N | refresh calls | invalid_grant | failures | refreshed / adopted (processes) | wall | worst p99 |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|")
+	for _, r := range rs {
+		store := r.store + " (shared)"
+		if r.store == "memory" {
+			store = "memory (one per process)"
+		}
+		fmt.Fprintf(w, "| %s | %d × %d | %d | %d | %d | %d / %d | %s | %s |\n",
+			store, r.procs, r.n, r.refreshCalls, r.invalidGrants, r.failures,
+			r.refreshes, r.adopted, ms(r.wall), ms(r.p99))
+	}
+}
+
+// ms formats d in milliseconds with three significant digits or so.
+func ms(d time.Duration) string {
+	v := float64(d) / float64(time.Millisecond)
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f ms", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f ms", v)
+	default:
+		return fmt.Sprintf("%.2f ms", v)
+	}
+}
+
+func kib(b float64) string {
+	if b < 1024 {
+		return fmt.Sprintf("%.0f B", b)
+	}
+	return fmt.Sprintf("%.2f KiB", b/1024)
+}
