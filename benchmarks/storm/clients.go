@@ -26,8 +26,6 @@ const (
 	clientOAuth2      = "x/oauth2 Transport"
 )
 
-var allClients = []string{clientAxios, clientNaive, clientNaiveRotate, clientOAuth2}
-
 // apiPath is the protected route every client calls.
 const apiPath = "/api/items"
 

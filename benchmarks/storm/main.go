@@ -44,6 +44,7 @@ type options struct {
 	timeout      time.Duration
 	memProfile   string
 	memReps      int
+	count        int
 }
 
 var clientIDs = map[string]string{
@@ -73,6 +74,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.conns, "conns", 1024, "connections per client (MaxConnsPerHost); more requests queue in the transport")
 	fs.DurationVar(&o.refreshDelay, "refresh-delay", 0, "make every refresh call take this long at the server (authtest SetRefreshDelay), as a remote IdP would")
 	fs.IntVar(&o.memN, "mem-n", -1, "requests held waiting for the memory measurement; -1: the largest -n; 0: skip it")
+	fs.IntVar(&o.count, "count", 1, "run each storm this many times; the table shows medians of times and the worst counts")
 	fs.IntVar(&o.memReps, "mem-reps", 3, "repetitions of the memory measurement (median)")
 	fs.IntVar(&o.reps, "reps", 21, "repetitions of the one-refresh-plus-one-request baseline (median)")
 	fs.IntVar(&o.procs, "procs", 1, "run the storm in this many OS processes sharing -store (1: the single-process comparison)")
@@ -101,8 +103,8 @@ func parseFlags(args []string) (options, error) {
 	if o.memN < 0 {
 		o.memN = slices.Max(o.ns)
 	}
-	if o.conns < 1 || o.procs < 1 || o.reps < 1 || o.memReps < 1 {
-		return o, fmt.Errorf("-conns, -procs, -reps and -mem-reps must be at least 1")
+	if o.conns < 1 || o.procs < 1 || o.reps < 1 || o.memReps < 1 || o.count < 1 {
+		return o, fmt.Errorf("-conns, -procs, -reps, -mem-reps and -count must be at least 1")
 	}
 	if o.procs > 1 && o.store != "redis" && o.store != "file" {
 		return o, fmt.Errorf("-store %q: a store shared by processes is redis or file", o.store)
@@ -152,25 +154,29 @@ func runSingle(ctx context.Context, o options, w *os.File) int {
 	var results []stormResult
 	for _, client := range o.clients {
 		for _, n := range o.ns {
-			sctx, cancel := context.WithTimeout(ctx, o.timeout)
-			r, err := runStorm(sctx, client, n, o)
-			cancel()
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 2
-			}
-			results = append(results, r)
-			if client == clientAxios {
-				if r.refreshCalls != 1 {
-					fail("%s at N=%d made %d refresh calls, want 1", client, n, r.refreshCalls)
+			var runs []stormResult
+			for range o.count {
+				sctx, cancel := context.WithTimeout(ctx, o.timeout)
+				r, err := runStorm(sctx, client, n, o)
+				cancel()
+				if err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					return 2
 				}
-				if r.storm.failures != 0 {
-					fail("%s at N=%d: %d requests failed, want 0; first: %v", client, n, r.storm.failures, r.storm.firstErr)
+				if client == clientAxios {
+					if r.refreshCalls != 1 {
+						fail("%s at N=%d made %d refresh calls, want 1", client, n, r.refreshCalls)
+					}
+					if r.storm.failures != 0 {
+						fail("%s at N=%d: %d requests failed, want 0; first: %v", client, n, r.storm.failures, r.storm.firstErr)
+					}
 				}
+				runs = append(runs, r)
 			}
+			results = append(results, summarize(runs))
 		}
 	}
-	writeStormTable(w, results, base)
+	writeStormTable(w, results, o.count)
 	fmt.Fprintf(w, "\none refresh + one request (median of %d, warm connection, our client): %s\n", o.reps, ms(base))
 
 	if i := slices.IndexFunc(results, func(r stormResult) bool {

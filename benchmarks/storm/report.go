@@ -6,8 +6,11 @@ import (
 	"time"
 )
 
-func writeStormTable(w io.Writer, rs []stormResult, base time.Duration) {
+func writeStormTable(w io.Writer, rs []stormResult, count int) {
 	fmt.Fprintln(w)
+	if count > 1 {
+		fmt.Fprintf(w, "each row: %d runs, median times, worst counts\n\n", count)
+	}
 	fmt.Fprintln(w, "| client | N | refresh calls | invalid_grant | failures | wall | p50 | p99 | valid-token burst | wall ÷ valid burst |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, r := range rs {

@@ -87,3 +87,28 @@ func refreshBaseline(ctx context.Context, o options, reps int) (time.Duration, e
 	}
 	return medianDuration(times), nil
 }
+
+// summarize folds repeated runs of one storm into one row: the median of
+// each time, the worst (largest) of each count.
+func summarize(runs []stormResult) stormResult {
+	out := runs[0]
+	med := func(get func(stormResult) time.Duration) time.Duration {
+		d := make([]time.Duration, len(runs))
+		for i, r := range runs {
+			d[i] = get(r)
+		}
+		return medianDuration(d)
+	}
+	out.storm.wall = med(func(r stormResult) time.Duration { return r.storm.wall })
+	out.storm.p50 = med(func(r stormResult) time.Duration { return r.storm.p50 })
+	out.storm.p99 = med(func(r stormResult) time.Duration { return r.storm.p99 })
+	out.valid.wall = med(func(r stormResult) time.Duration { return r.valid.wall })
+	for _, r := range runs[1:] {
+		out.refreshCalls = max(out.refreshCalls, r.refreshCalls)
+		out.invalidGrants = max(out.invalidGrants, r.invalidGrants)
+		if r.storm.failures > out.storm.failures {
+			out.storm.failures, out.storm.firstErr = r.storm.failures, r.storm.firstErr
+		}
+	}
+	return out
+}
