@@ -243,22 +243,26 @@ func runMulti(ctx context.Context, o options, w *os.File) int {
 	var results []procsResult
 	for _, n := range o.ns {
 		for _, store := range stores {
-			sctx, cancel := context.WithTimeout(ctx, o.timeout)
-			r, err := runProcs(sctx, store, n, o, addr)
-			cancel()
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 2
+			var runs []procsResult
+			for range o.count {
+				sctx, cancel := context.WithTimeout(ctx, o.timeout)
+				r, err := runProcs(sctx, store, n, o, addr)
+				cancel()
+				if err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					return 2
+				}
+				if store == o.store && (r.refreshCalls != 1 || r.invalidGrants != 0 || r.failures != 0) {
+					fmt.Fprintf(w, "FAIL: %d processes on one %s store, N=%d each: %d refresh calls, %d invalid_grant, %d failures (want 1, 0, 0); first: %s\n",
+						o.procs, store, n, r.refreshCalls, r.invalidGrants, r.failures, r.firstErr)
+					status = 1
+				}
+				runs = append(runs, r)
 			}
-			results = append(results, r)
-			if store == o.store && (r.refreshCalls != 1 || r.invalidGrants != 0 || r.failures != 0) {
-				fmt.Fprintf(w, "FAIL: %d processes on one %s store, N=%d each: %d refresh calls, %d invalid_grant, %d failures (want 1, 0, 0); first: %s\n",
-					o.procs, store, n, r.refreshCalls, r.invalidGrants, r.failures, r.firstErr)
-				status = 1
-			}
+			results = append(results, summarizeProcs(runs))
 		}
 	}
-	writeProcsTable(w, results)
+	writeProcsTable(w, results, o.count)
 	if status == 0 {
 		fmt.Fprintf(w, "\nPASS: %d processes sharing one %s store made exactly 1 refresh call, no invalid_grant and no failure, at every N\n", o.procs, o.store)
 	}

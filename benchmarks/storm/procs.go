@@ -250,3 +250,26 @@ func child(raw string) error {
 	fmt.Println(string(out))
 	return nil
 }
+
+// summarizeProcs folds repeated multi-process storms into one row: the
+// median wall time and p99, the worst of each count.
+func summarizeProcs(runs []procsResult) procsResult {
+	out := runs[0]
+	walls := make([]time.Duration, len(runs))
+	p99s := make([]time.Duration, len(runs))
+	for i, r := range runs {
+		walls[i], p99s[i] = r.wall, r.p99
+		if i == 0 {
+			continue
+		}
+		out.refreshCalls = max(out.refreshCalls, r.refreshCalls)
+		out.invalidGrants = max(out.invalidGrants, r.invalidGrants)
+		out.refreshes = max(out.refreshes, r.refreshes)
+		out.adopted = min(out.adopted, r.adopted)
+		if r.failures > out.failures {
+			out.failures, out.firstErr = r.failures, r.firstErr
+		}
+	}
+	out.wall, out.p99 = medianDuration(walls), medianDuration(p99s)
+	return out
+}

@@ -21,8 +21,11 @@ func writeStormTable(w io.Writer, rs []stormResult, count int) {
 	}
 }
 
-func writeProcsTable(w io.Writer, rs []procsResult) {
+func writeProcsTable(w io.Writer, rs []procsResult, count int) {
 	fmt.Fprintln(w)
+	if count > 1 {
+		fmt.Fprintf(w, "each row: %d runs, median times, worst counts\n\n", count)
+	}
 	fmt.Fprintln(w, "| store | processes × N | refresh calls | invalid_grant | failures | refreshed / adopted (processes) | wall | worst p99 |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|")
 	for _, r := range rs {
