@@ -1,80 +1,39 @@
-// Command quickstart is the README's first command: it starts an embedded
-// authtest server on loopback, logs in, makes a few calls, then revokes the
-// access token while 20 concurrent requests are in flight and shows that one
-// refresh serves all of them.
+// Command quickstart is the README's first command. It needs no flags and no
+// setup:
 //
 //	go run ./examples/quickstart
 //
-// This first version uses only the core package: a hand-written refresh
-// interceptor stands in for auth.Authenticator.
+// It starts an embedded authtest server on loopback, logs in through the
+// client (POST /login), and makes a few calls through a client with the
+// logger and the auth pair. Then the server revokes every access token while
+// 20 concurrent requests are on their way: each of them is refused, one
+// refresh runs, and all 20 are retried with the new token. It ends with a
+// summary line, "20 requests, 20 succeeded, 1 refresh", and exits non-zero if
+// the counts are anything else.
+//
+// What to look at: run, which wires up the client in the order
+// docs/interceptors.md recommends, and the logger's lines on stderr, one per
+// attempt: the 401s, then the retries.
 package main
 
 import (
 	"context"
 	"fmt"
-	"net/http"
+	"log/slog"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/axiosgo/axios"
+	"github.com/axiosgo/axios/auth"
 	"github.com/axiosgo/axios/auth/authtest"
+	"github.com/axiosgo/axios/interceptors"
 )
 
 const concurrent = 20
-
-type tokens struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
-}
-
-// refresher is the smallest correct refresh pair: one mutex, and a request
-// that failed with an old token is retried with the current one.
-type refresher struct {
-	api       *axios.Client
-	turn      sync.Mutex // one refresh at a time
-	mu        sync.Mutex // guards tok
-	tok       tokens
-	refreshes atomic.Int64
-}
-
-func (r *refresher) current() tokens {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.tok
-}
-
-func (r *refresher) attach(ctx context.Context, cfg *axios.Config) (*axios.Config, error) {
-	cfg.Headers.Set("Authorization", "Bearer "+r.current().AccessToken)
-	return cfg, nil
-}
-
-func (r *refresher) handle(ctx context.Context, err error) (*axios.Response, error) {
-	axErr, ok := axios.AsError(err)
-	if !ok || axErr.Status() != http.StatusUnauthorized || axErr.Config.Meta["_retry"] == true {
-		return nil, err
-	}
-	sent := axErr.Config.Headers.Get("Authorization")
-	r.turn.Lock()
-	if cur := r.current(); sent == "Bearer "+cur.AccessToken { // nobody refreshed since: we do
-		next, rerr := axios.JSON[tokens](r.api.Post(ctx, "/refresh",
-			map[string]string{"refresh_token": cur.RefreshToken},
-			axios.Config{Meta: map[string]any{"_retry": true}}))
-		if rerr != nil {
-			r.turn.Unlock()
-			return nil, rerr
-		}
-		r.mu.Lock()
-		r.tok = next
-		r.mu.Unlock()
-		r.refreshes.Add(1)
-	}
-	r.turn.Unlock()
-	retry := *axErr.Config
-	retry.Meta = map[string]any{"_retry": true}
-	return r.api.Request(ctx, retry)
-}
 
 func main() {
 	if err := run(); err != nil {
@@ -89,39 +48,129 @@ func run() error {
 
 	srv := authtest.NewServer(authtest.Options{})
 	defer srv.Close()
+
 	api := axios.Create(axios.Config{BaseURL: srv.URL, Timeout: 5 * time.Second})
 	defer api.Resty().GetClient().CloseIdleConnections()
 
-	r := &refresher{api: api}
-	login, err := axios.JSON[tokens](api.Post(ctx, "/login", map[string]string{
-		"username": authtest.DefaultUser, "password": authtest.DefaultPassword,
+	// One text line per attempt on stderr; the time is left out so the
+	// output reads the same on every run.
+	logger := interceptors.NewLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})))
+	authn, err := auth.New(auth.Options{
+		// The server's refresh endpoint: POST /refresh {"refresh_token": ...}.
+		Refresh: auth.JSONRefresher(api, auth.JSONEndpoint{
+			URL:  "/refresh",
+			Body: func(t *oauth2.Token) any { return map[string]string{"refresh_token": t.RefreshToken} },
+		}),
+	})
+	if err != nil {
+		return err
+	}
+	// The order of Install calls decides who runs when (docs/interceptors.md).
+	// Request side, last registered first: AttachHeader, hold, the logger.
+	// Response side, in registration order: the logger, then HandleError.
+	logger.Install(api)
+	burst := newHold(concurrent)
+	api.Interceptors.Request.Use(burst.wait, nil, axios.RunWhen(func(cfg *axios.Config) bool {
+		return cfg.Meta["burst"] == true
 	}))
+	authn.Install(api)
+
+	// Log in through the same client. A wrong password must not trigger a
+	// refresh, hence SkipAuthRefresh.
+	login := axios.Config{}
+	auth.SkipAuthRefresh(&login)
+	resp, err := api.Post(ctx, "/login", map[string]string{
+		"username": authtest.DefaultUser, "password": authtest.DefaultPassword,
+	}, login)
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
-	r.tok = login
-	api.Interceptors.Request.Use(r.attach, nil)
-	api.Interceptors.Response.Use(nil, r.handle)
-
-	if _, err := api.Get(ctx, "/api/me"); err != nil {
+	tok, err := auth.ParseTokenResponse(resp.Data)
+	if err != nil {
 		return err
 	}
-	srv.Revoke()
-	var ok atomic.Int64
+	if err := authn.SetToken(ctx, tok); err != nil {
+		return err
+	}
+
+	// A few ordinary calls: the pair attaches the token.
+	type echo struct{ Path, Method, User, Body string }
+	me, err := axios.JSON[echo](api.Get(ctx, "/api/me"))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("GET /api/me: signed in as %q\n", me.User)
+	note, err := axios.JSON[echo](api.Post(ctx, "/api/notes", map[string]string{"text": "hello"}))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("POST /api/notes: the server got %s\n", note.Body)
+
+	// The storm: 20 requests leave at once and are held just before
+	// dispatch, the token already attached; the server revokes it under them,
+	// and they go on. Each is refused, one refresh runs, all 20 are retried.
 	var wg sync.WaitGroup
+	var succeeded atomic.Int64
 	for i := range concurrent {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := api.Get(ctx, fmt.Sprintf("/api/items/%d", i)); err == nil {
-				ok.Add(1)
+			cfg := axios.Config{Meta: map[string]any{"burst": true}}
+			if _, err := api.Get(ctx, fmt.Sprintf("/api/items/%d", i), cfg); err != nil {
+				fmt.Fprintln(os.Stderr, "quickstart:", err)
+				return
 			}
+			succeeded.Add(1)
 		}()
 	}
+	burst.arrived.Wait()
+	srv.Revoke()
+	fmt.Printf("server: revoked every access token while %d requests are in flight\n", concurrent)
+	close(burst.release)
 	wg.Wait()
-	fmt.Printf("%d requests, %d succeeded, %d refresh\n", concurrent, ok.Load(), srv.Refreshes())
-	if ok.Load() != concurrent || srv.Refreshes() != 1 || r.refreshes.Load() != 1 {
-		return fmt.Errorf("want %d succeeded and 1 refresh", concurrent)
+
+	stats := authn.Stats()
+	fmt.Printf("server: %d refused, %d refresh call; auth: %d refresh, %d retried\n",
+		srv.Denied(), srv.RefreshCalls(), stats.Refreshes, stats.Retries)
+	fmt.Printf("%d requests, %d succeeded, %d refresh\n", concurrent, succeeded.Load(), srv.Refreshes())
+	if succeeded.Load() != concurrent || srv.Refreshes() != 1 || stats.Refreshes != 1 {
+		return fmt.Errorf("want %d succeeded and exactly 1 refresh", concurrent)
 	}
 	return nil
+}
+
+// hold is a request interceptor that keeps the first n requests it sees
+// until all n have arrived and release is closed; later ones (the retries)
+// pass at once.
+type hold struct {
+	n       int64
+	seen    atomic.Int64
+	arrived sync.WaitGroup
+	release chan struct{}
+}
+
+func newHold(n int) *hold {
+	h := &hold{n: int64(n), release: make(chan struct{})}
+	h.arrived.Add(n)
+	return h
+}
+
+func (h *hold) wait(ctx context.Context, cfg *axios.Config) (*axios.Config, error) {
+	if h.seen.Add(1) > h.n {
+		return cfg, nil
+	}
+	h.arrived.Done()
+	select {
+	case <-h.release:
+		return cfg, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
