@@ -84,8 +84,13 @@ func newClient(name string, srv *authtest.Server, tr *http.Transport, gate <-cha
 // through seed 000's endpoint (POST /refresh {refresh_token}) with
 // auth.JSONRefresher. A nil tok logs in from store instead.
 func newAxiosClient(baseURL string, tr *http.Transport, store storage.TokenStore, tok *oauth2.Token, gate <-chan struct{}) (*stormClient, error) {
+	return newAxiosClientRT(baseURL, tr, tr, store, tok, gate)
+}
+
+// newAxiosClientRT is newAxiosClient sending through rt, a wrapper of tr.
+func newAxiosClientRT(baseURL string, tr *http.Transport, rt http.RoundTripper, store storage.TokenStore, tok *oauth2.Token, gate <-chan struct{}) (*stormClient, error) {
 	c := axios.Create(axios.Config{BaseURL: baseURL})
-	c.Resty().SetTransport(tr)
+	c.Resty().SetTransport(rt)
 	refresh := auth.JSONRefresher(c, auth.JSONEndpoint{
 		URL:  "/refresh",
 		Body: func(t *oauth2.Token) any { return map[string]string{"refresh_token": t.RefreshToken} },

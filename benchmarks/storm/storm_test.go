@@ -49,10 +49,17 @@ func TestStormNaiveRetrySucceedsWithoutRotation(t *testing.T) {
 	require.GreaterOrEqual(t, r.refreshCalls, int64(1))
 }
 
-func TestWaitingMemoryRunRefreshesOnce(t *testing.T) {
-	m, err := measureWaiting(context.Background(), 50, testOptions())
+func TestWaitingMemoryRunsRefreshOnce(t *testing.T) {
+	m, err := measureWaiting(context.Background(), 50, waitAfter401, testOptions())
 	require.NoError(t, err)
 	require.EqualValues(t, 1, m.refreshCalls)
+	require.EqualValues(t, 50, m.denied, "every request was sent with the revoked token")
+	require.Zero(t, m.failures, "first: %v", m.firstErr)
+
+	m, err = measureWaiting(context.Background(), 50, waitBeforeSend, testOptions())
+	require.NoError(t, err)
+	require.EqualValues(t, 1, m.refreshCalls)
+	require.Zero(t, m.denied, "no request was sent before the refresh ended")
 	require.Zero(t, m.failures, "first: %v", m.firstErr)
 }
 
