@@ -8,7 +8,9 @@
 // A group is a benchmark name without its last element: the results of
 // BenchmarkOverhead/nonet/resty and BenchmarkOverhead/nonet/axios are in
 // group Overhead/nonet. -base names the baselines (last elements), first
-// found first; a group without any of them gets no ratio columns.
+// found first; a group without any of them gets no ratio columns. With
+// -paired, each ratio is the median of the per-run ratios, which cancels
+// drift in the machine's speed between the rounds of an interleaved run.
 package main
 
 import (
@@ -25,6 +27,7 @@ import (
 
 func main() {
 	base := flag.String("base", "resty,nethttp", "comma-separated baseline names, as the last element of a benchmark name")
+	flag.BoolVar(&paired, "paired", false, "ratios are medians of per-run ratios (the i-th result of each benchmark against the i-th of its baseline: the same round of an interleaved run), not ratios of medians")
 	flag.Parse()
 	res, err := parse(os.Stdin)
 	if err != nil {
@@ -38,10 +41,13 @@ func main() {
 	write(os.Stdout, res, strings.Split(*base, ","))
 }
 
+// paired makes ratios medians of per-run ratios.
+var paired bool
+
 // line matches "BenchmarkGet/nonet/resty-2  185407  6528 ns/op  3954 B/op  29 allocs/op".
 var line = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
 
-type samples struct{ ns, bytes, allocs []float64 }
+type samples struct{ ns, cpu, bytes, allocs []float64 }
 
 type results struct {
 	order []string // benchmark names, first seen first
@@ -72,6 +78,8 @@ func parse(r io.Reader) (*results, error) {
 			switch f[i+1] {
 			case "ns/op":
 				s.ns = append(s.ns, v)
+			case "cpu-ns/op":
+				s.cpu = append(s.cpu, v)
 			case "B/op":
 				s.bytes = append(s.bytes, v)
 			case "allocs/op":
@@ -120,22 +128,43 @@ func write(w io.Writer, res *results, bases []string) {
 				present = append(present, b)
 			}
 		}
-		fmt.Fprintf(w, "\n%s\n\n", g)
-		fmt.Fprint(w, "| client | runs | ns/op | B/op | allocs/op |")
-		sep := "|---|--:|--:|--:|--:|"
-		for _, b := range present {
-			fmt.Fprintf(w, " time × %s | allocs × %s |", b, b)
-			sep += "--:|--:|"
+		hasCPU := false
+		for _, name := range members[g] {
+			hasCPU = hasCPU || len(res.by[name].cpu) > 0
 		}
-		fmt.Fprintf(w, "\n%s\n", sep)
+		fmt.Fprintf(w, "\n%s\n\n", g)
+		head, sep := "| client | runs | ns/op |", "|---|--:|--:|"
+		if hasCPU {
+			head, sep = head+" cpu-ns/op |", sep+"--:|"
+		}
+		head, sep = head+" B/op | allocs/op |", sep+"--:|--:|"
+		for _, b := range present {
+			head += " time × " + b + " |"
+			sep += "--:|"
+			if hasCPU {
+				head += " cpu × " + b + " |"
+				sep += "--:|"
+			}
+			head += " allocs × " + b + " |"
+			sep += "--:|"
+		}
+		fmt.Fprintf(w, "%s\n%s\n", head, sep)
 		for _, name := range members[g] {
 			_, leaf := split(name)
 			s := res.by[name]
-			ns, by, al := median(s.ns), median(s.bytes), median(s.allocs)
-			fmt.Fprintf(w, "| %s | %d | %.0f | %.0f | %.0f |", leaf, len(s.ns), ns, by, al)
+			ns, cpu, by, al := median(s.ns), median(s.cpu), median(s.bytes), median(s.allocs)
+			fmt.Fprintf(w, "| %s | %d | %.0f |", leaf, len(s.ns), ns)
+			if hasCPU {
+				fmt.Fprintf(w, " %.0f |", cpu)
+			}
+			fmt.Fprintf(w, " %.0f | %.0f |", by, al)
 			for _, b := range present {
 				bs := res.by[join(g, b)]
-				fmt.Fprintf(w, " %s | %s |", ratio(ns, median(bs.ns)), ratio(al, median(bs.allocs)))
+				fmt.Fprintf(w, " %s |", ratioOf(s.ns, bs.ns))
+				if hasCPU {
+					fmt.Fprintf(w, " %s |", ratioOf(s.cpu, bs.cpu))
+				}
+				fmt.Fprintf(w, " %s |", ratio(al, median(bs.allocs)))
 			}
 			fmt.Fprintln(w)
 		}
@@ -147,6 +176,23 @@ func join(group, leaf string) string {
 		return leaf
 	}
 	return group + "/" + leaf
+}
+
+// ratioOf is median(a)/median(b), or with -paired the median of a[i]/b[i].
+func ratioOf(a, b []float64) string {
+	if !paired || len(a) != len(b) || len(a) == 0 {
+		return ratio(median(a), median(b))
+	}
+	r := make([]float64, 0, len(a))
+	for i := range a {
+		if b[i] != 0 {
+			r = append(r, a[i]/b[i])
+		}
+	}
+	if len(r) == 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(median(r), 'f', 2, 64) + "x"
 }
 
 func ratio(a, b float64) string {
