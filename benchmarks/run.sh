@@ -3,7 +3,8 @@
 # package's BenchmarkGet and this directory's BenchmarkOverhead, ROUNDS times
 # each (default 5), the two packages and the rounds interleaved, so slow
 # drift in the machine's load hits every client alike. Then prints medians
-# and same-run ratios. Equivalent to `-count ROUNDS`, but interleaved.
+# and same-run ratios (each the median of the per-round ratios).
+# Equivalent to `-count ROUNDS`, but interleaved.
 #
 #	benchmarks/run.sh            # 5 rounds, 1s per benchmark
 #	ROUNDS=7 BENCHTIME=2s benchmarks/run.sh
@@ -31,4 +32,4 @@ for i in $(seq "$rounds"); do
 done
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
 echo "# raw results: $out"
-go run ./benchmarks/ratios -base resty,nethttp <"$out"
+go run ./benchmarks/ratios -paired -base resty,nethttp <"$out"
