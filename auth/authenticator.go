@@ -120,6 +120,11 @@ type Authenticator struct {
 
 	// loadMu makes concurrent first uses load the store once.
 	loadMu sync.Mutex
+	// loadedFast mirrors loaded for the per-request fast path: no lock.
+	loadedFast atomic.Bool
+	// fast is what AttachHeader needs when no refresh is under way, or nil
+	// while one is; written under mu, read without it.
+	fast atomic.Pointer[fastState]
 
 	// mu guards everything below. The shape is seed 001's: isRefreshing and
 	// the subscribers waiting for that refresh live under one lock, so a
@@ -130,6 +135,7 @@ type Authenticator struct {
 	token        *oauth2.Token // the current token, owned here; nil: none
 	since        time.Time     // when this process got token
 	generation   uint64        // bumped each time token changes
+	sent         *sentToken    // header value and generation of token, made once per token
 	isRefreshing bool          // a refresh (or SetToken, Logout) holds the turn
 	subscribers  []chan result // waiting for the turn under way to end
 
@@ -139,9 +145,10 @@ type Authenticator struct {
 // result is what a turn hands each subscriber: the token after it (nil when
 // there is none), its generation, and the refresh's error.
 type result struct {
-	tok *oauth2.Token
-	gen uint64
-	err error
+	tok  *oauth2.Token
+	gen  uint64
+	sent *sentToken
+	err  error
 }
 
 // New returns an Authenticator for opts. It fails, rather than panics, when
@@ -304,6 +311,9 @@ func (a *Authenticator) Stats() Stats {
 // ensureLoaded reads the store the first time a token is needed. Later
 // requests use the cached copy: no store round trip per request.
 func (a *Authenticator) ensureLoaded(ctx context.Context) error {
+	if a.loadedFast.Load() {
+		return nil
+	}
 	a.mu.Lock()
 	loaded := a.loaded
 	a.mu.Unlock()
@@ -339,9 +349,46 @@ func (a *Authenticator) ensureLoaded(ctx context.Context) error {
 // setLocked makes tok (owned by the Authenticator) the current token.
 func (a *Authenticator) setLocked(tok *oauth2.Token) {
 	a.loaded = true
+	a.loadedFast.Store(true)
 	a.token = tok
 	a.since = timeNow()
 	a.generation++
+	a.sent = &sentToken{gen: a.generation}
+	if tok != nil {
+		a.sent.header = a.headerValue(tok)
+	}
+	a.publishFastLocked()
+}
+
+// fastState lets AttachHeader send the current token without taking mu.
+type fastState struct {
+	sent      *sentToken
+	refreshAt time.Time // zero: never proactively
+}
+
+// publishFastLocked refreshes a.fast after the token or isRefreshing changed.
+func (a *Authenticator) publishFastLocked() {
+	if a.isRefreshing {
+		a.fast.Store(nil)
+		return
+	}
+	f := &fastState{sent: a.sent}
+	if tok := a.token; tok != nil && !tok.Expiry.IsZero() && a.before >= 0 {
+		window := a.before
+		if life := tok.Expiry.Sub(a.since); life > 0 && window > life/2 {
+			window = life / 2
+		}
+		f.refreshAt = tok.Expiry.Add(-window)
+	}
+	a.fast.Store(f)
+}
+
+// sentToken is what a request records in its Meta about the token it was
+// sent with. One is shared by every request sent with the same token, so
+// recording it allocates nothing.
+type sentToken struct {
+	gen    uint64
+	header string // "" when there was no token
 }
 
 // expiringLocked reports whether the current token should be refreshed

@@ -18,8 +18,7 @@ import (
 // _retry mark does.
 const (
 	metaSkip    = "auth.skip"    // bool: SkipAuthRefresh
-	metaGen     = "auth.sent"    // uint64: generation of the token the attempt was sent with
-	metaHeader  = "auth.header"  // string: the header value AttachHeader set
+	metaSent    = "auth.sent"    // *sentToken: the token the attempt was sent with
 	metaRetries = "auth.retries" // int: retries made after refreshes
 )
 
@@ -60,8 +59,8 @@ func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*a
 	if cfg.Meta == nil {
 		cfg.Meta = make(map[string]any, 2)
 	}
-	if v := cfg.Headers.Get(a.header); v != "" {
-		if set, _ := cfg.Meta[metaHeader].(string); v != set {
+	if v := cfg.Headers[a.header]; len(v) > 0 && v[0] != "" {
+		if s, _ := cfg.Meta[metaSent].(*sentToken); s == nil || v[0] != s.header {
 			return cfg, nil // the caller's own credential
 		}
 	}
@@ -69,12 +68,16 @@ func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*a
 		return nil, err
 	}
 
+	if f := a.fast.Load(); f != nil && (f.refreshAt.IsZero() || timeNow().Before(f.refreshAt)) {
+		a.setHeader(cfg, f.sent)
+		return cfg, nil
+	}
 	mayWait := !skipped(cfg) && !a.ownRefresh(ctx)
 	a.mu.Lock()
 	if !mayWait || (!a.isRefreshing && !a.expiringLocked(false)) {
-		tok, gen := a.token, a.generation
+		sent := a.sent
 		a.mu.Unlock()
-		a.setHeader(cfg, tok, gen)
+		a.setHeader(cfg, sent)
 		return cfg, nil
 	}
 	ch := a.joinLocked()
@@ -87,23 +90,23 @@ func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*a
 	if r.err != nil {
 		return nil, refreshError(nil, cfg, r.err)
 	}
-	a.setHeader(cfg, r.tok, r.gen)
+	a.setHeader(cfg, r.sent)
 	return cfg, nil
 }
 
 // setHeader sends tok (nil: no header) and records which token generation
 // this attempt carries, so HandleError can tell a stale token's 401 from
 // the current token's.
-func (a *Authenticator) setHeader(cfg *axios.Config, tok *oauth2.Token, gen uint64) {
-	cfg.Meta[metaGen] = gen
-	if tok == nil {
-		cfg.Headers.Del(a.header)
-		delete(cfg.Meta, metaHeader)
+func (a *Authenticator) setHeader(cfg *axios.Config, sent *sentToken) {
+	if sent == nil {
+		sent = &sentToken{}
+	}
+	cfg.Meta[metaSent] = sent
+	if sent.header == "" {
+		delete(cfg.Headers, a.header)
 		return
 	}
-	v := a.headerValue(tok)
-	cfg.Headers.Set(a.header, v)
-	cfg.Meta[metaHeader] = v
+	cfg.Headers[a.header] = []string{sent.header}
 }
 
 // HandleError is the response half of the pair, for a response
@@ -143,7 +146,12 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 	}
 	cfg := axErr.Config
 	retries, _ := cfg.Meta[metaRetries].(int)
-	sentHeader, attached := cfg.Meta[metaHeader].(string)
+	sentTok, attached := cfg.Meta[metaSent].(*sentToken)
+	attached = attached && sentTok.header != ""
+	var sentHeader string
+	if attached {
+		sentHeader = sentTok.header
+	}
 	if skipped(cfg) || a.ownRefresh(ctx) || retries >= a.maxRetries {
 		return nil, err
 	}
@@ -151,7 +159,11 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 		return nil, err // the caller's own credential was refused, not ours
 	}
 
-	sent, known := cfg.Meta[metaGen].(uint64)
+	known := sentTok != nil
+	var sent uint64
+	if known {
+		sent = sentTok.gen
+	}
 	a.mu.Lock()
 	if !known {
 		sent = a.generation
@@ -187,7 +199,7 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 	retry.Headers = cfg.Headers.Clone()
 	v := a.headerValue(tok)
 	retry.Headers.Set(a.header, v)
-	retry.Meta[metaHeader] = v
+	retry.Meta[metaSent] = &sentToken{gen: sent, header: v}
 	a.retries.Add(1)
 	return c.Request(ctx, retry)
 }

@@ -40,6 +40,7 @@ func (a *Authenticator) joinLocked() chan result {
 	a.subscribers = append(a.subscribers, ch)
 	if !a.isRefreshing {
 		a.isRefreshing = true
+		a.fast.Store(nil)
 		go a.runRefresh(cloneToken(a.token))
 	}
 	return ch
@@ -70,6 +71,7 @@ func (a *Authenticator) takeTurn(ctx context.Context) error {
 		a.mu.Lock()
 		if !a.isRefreshing {
 			a.isRefreshing = true
+			a.fast.Store(nil)
 			a.mu.Unlock()
 			return nil
 		}
@@ -102,7 +104,8 @@ func (a *Authenticator) publish(tok *oauth2.Token, err error) ([]chan result, re
 	subs := a.subscribers
 	a.subscribers = nil
 	a.isRefreshing = false
-	return subs, result{tok: tok, gen: a.generation, err: err}
+	a.publishFastLocked()
+	return subs, result{tok: tok, gen: a.generation, sent: a.sent, err: err}
 }
 
 func resume(subs []chan result, r result) {
