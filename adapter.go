@@ -196,7 +196,7 @@ func setDefaultContentType(cfg *Config, ctype string) {
 
 // send is the default adapter: it dispatches cfg through the resty client.
 func (c *Client) send(ctx context.Context, cfg *Config) (*Response, error) {
-	fullURL, err := buildURL(cfg.BaseURL, cfg.URL, cfg.Params)
+	fullURL, err := buildURL(cfg.BaseURL, cfg.URL, cfg.Params, false)
 	if err != nil {
 		return nil, &Error{Message: err.Error(), Code: CodeInvalidURL, Config: cfg, Err: err}
 	}
@@ -350,6 +350,8 @@ func classify(parent, ctx context.Context, cfg *Config, err error) error {
 		if !errors.Is(e.Err, context.DeadlineExceeded) {
 			e.Err = errors.Join(context.DeadlineExceeded, e.Err)
 		}
+	case isParseError(err):
+		e.Code, e.Message = CodeInvalidURL, "invalid URL: "+causeText(err)
 	case errors.Is(err, errTooManyRedirects):
 		e.Code, e.Message = CodeTooManyRedirects, "Maximum number of redirects exceeded"
 	case errors.Is(err, errBodyTooLarge):
@@ -360,11 +362,20 @@ func classify(parent, ctx context.Context, cfg *Config, err error) error {
 	return e
 }
 
+// isParseError reports whether err is resty's url.Parse failure.
+func isParseError(err error) bool {
+	var ue *url.Error
+	return errors.As(err, &ue) && ue.Op == "parse"
+}
+
 // causeText is err's text without the URL a *url.Error repeats, since a URL
 // may carry a token in its query.
 func causeText(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
+		if ue.Op == "parse" {
+			return ue.Err.Error()
+		}
 		return ue.Op + ": " + ue.Err.Error()
 	}
 	return err.Error()

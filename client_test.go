@@ -105,6 +105,8 @@ func TestMalformedURLIsInvalidURL(t *testing.T) {
 		require.True(t, ok, "%q: %v", u, err)
 		assert.Equal(t, axios.CodeInvalidURL, axErr.Code, "%q", u)
 		assert.NotContains(t, err.Error(), "secret")
+		_, err = (&axios.Config{URL: u}).FullURL()
+		assert.True(t, axios.IsAxiosError(err), "FullURL rejects %q too", u)
 	}
 }
 

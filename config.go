@@ -163,27 +163,26 @@ func upperMethod(m string) string {
 }
 
 // mergeHeader copies base then over. Keys are canonicalized so "usrId" set
-// by one side and "Usrid" by the other are the same header.
+// by one side and "Usrid" by the other are the same header. All value
+// slices are copied into one backing array, capacity-limited per key, so
+// appending to one request's header never writes into another's or the
+// defaults'.
 func mergeHeader(base, over http.Header) http.Header {
+	nv := 0
+	for _, v := range base {
+		nv += len(v)
+	}
+	for _, v := range over {
+		nv += len(v)
+	}
 	out := make(http.Header, len(base)+len(over))
-	for k, v := range base {
-		out[http.CanonicalHeaderKey(k)] = v
-	}
-	for k, v := range over {
-		out[http.CanonicalHeaderKey(k)] = v
-	}
-	// The value slices are shared with base and over; clone them together in
-	// one allocation so appending to one request's header never writes into
-	// another's backing array.
-	n := 0
-	for _, v := range out {
-		n += len(v)
-	}
-	all := make([]string, 0, n)
-	for k, v := range out {
-		start := len(all)
-		all = append(all, v...)
-		out[k] = all[start:len(all):len(all)]
+	all := make([]string, 0, nv)
+	for _, h := range [2]http.Header{base, over} {
+		for k, v := range h {
+			start := len(all)
+			all = append(all, v...)
+			out[http.CanonicalHeaderKey(k)] = all[start:len(all):len(all)]
+		}
 	}
 	return out
 }
@@ -216,7 +215,7 @@ func mergeMap(base, over map[string]any) map[string]any {
 // Params added to its query, as axios's getUri. A URL that cannot be parsed
 // gives an [*Error] with [CodeInvalidURL].
 func (c *Config) FullURL() (string, error) {
-	u, err := buildURL(c.BaseURL, c.URL, c.Params)
+	u, err := buildURL(c.BaseURL, c.URL, c.Params, true)
 	if err != nil {
 		return "", &Error{Message: err.Error(), Code: CodeInvalidURL, Config: c, Err: err}
 	}
@@ -255,7 +254,9 @@ type urlError struct{ msg string }
 
 func (e *urlError) Error() string { return e.msg }
 
-func buildURL(base, rel string, params url.Values) (string, error) {
+// buildURL joins base and rel and adds params. strict parses the result even
+// when nothing needs adding, for callers that have no later parse to rely on.
+func buildURL(base, rel string, params url.Values, strict bool) (string, error) {
 	full := rel
 	if base != "" && !isAbsoluteURL(rel) {
 		full = combineURLs(base, rel)
@@ -266,6 +267,11 @@ func buildURL(base, rel string, params url.Values) (string, error) {
 	if strings.HasPrefix(full, "//") {
 		// Protocol-relative: Go has no page to inherit a scheme from.
 		full = "http:" + full
+	}
+	if !strict && len(params) == 0 && hasHTTPHost(full) {
+		// The common case needs no parse here: resty parses the URL anyway,
+		// and classify reports its parse error as ERR_INVALID_URL.
+		return full, nil
 	}
 	u, err := url.Parse(full)
 	if err != nil {
@@ -288,6 +294,21 @@ func buildURL(base, rel string, params url.Values) (string, error) {
 		u.RawQuery += "&" + enc
 	}
 	return u.String(), nil
+}
+
+// hasHTTPHost reports whether s starts with http:// or https:// (any case)
+// followed by a host.
+func hasHTTPHost(s string) bool {
+	var rest string
+	switch {
+	case len(s) > 7 && strings.EqualFold(s[:7], "http://"):
+		rest = s[7:]
+	case len(s) > 8 && strings.EqualFold(s[:8], "https://"):
+		rest = s[8:]
+	default:
+		return false
+	}
+	return rest[0] != '/' && rest[0] != '?' && rest[0] != '#'
 }
 
 func strconvQuote(s string) string { return "\"" + s + "\"" }

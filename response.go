@@ -50,7 +50,7 @@ func (r *Response) describe() string {
 	if r.Config == nil {
 		return "response"
 	}
-	u, err := buildURL(r.Config.BaseURL, r.Config.URL, nil)
+	u, err := buildURL(r.Config.BaseURL, r.Config.URL, nil, false)
 	if err != nil {
 		u = r.Config.URL
 	}
