@@ -52,6 +52,10 @@ func stateOf(ctx context.Context) *reqState {
 // race with requests in flight (resty issues #383, #564).
 func newResty() *resty.Client {
 	rc := resty.New()
+	// resty.New keeps a cookie jar; axios on a server does not, and a jar
+	// on the shared Default client would send one caller's session cookie
+	// with another caller's requests. Users who want one set it on Resty().
+	rc.SetCookieJar(nil)
 	rc.SetDisableWarn(true)
 	rc.SetPreRequestHook(attachBody)
 	rc.SetRedirectPolicy(resty.RedirectPolicyFunc(checkRedirect))
@@ -250,7 +254,11 @@ func (c *Client) send(ctx context.Context, cfg *Config) (*Response, error) {
 		resp.Duration = time.Since(start)
 		return resp, nil
 	}
-	resp.Data, err = readBody(rd, raw.ContentLength, cfg.MaxContentLength)
+	length := raw.ContentLength
+	if raw.Body == http.NoBody || cfg.Method == http.MethodHead {
+		length = 0 // HEAD reports the resource's length, not the body's
+	}
+	resp.Data, err = readBody(rd, length, cfg.MaxContentLength)
 	_ = rd.Close()
 	resp.Duration = time.Since(start)
 	if err != nil {
@@ -267,6 +275,8 @@ func statusText(raw *http.Response) string {
 	return http.StatusText(raw.StatusCode)
 }
 
+const maxPrealloc = 1 << 20
+
 // readBody reads r whole, in one allocation when the length is known. limit
 // > 0 caps it.
 func readBody(r io.Reader, length, limit int64) ([]byte, error) {
@@ -279,9 +289,11 @@ func readBody(r io.Reader, length, limit int64) ([]byte, error) {
 	if length == 0 {
 		return nil, nil
 	}
+	// Trust a declared length only so far: a server may declare gigabytes
+	// and send a few bytes.
 	size := int64(512)
-	if length > 0 && length < 64<<20 {
-		size = length + 1 // +1 so reading EOF needs no growth
+	if length > 0 {
+		size = min(length+1, maxPrealloc) // +1 so reading EOF needs no growth
 	}
 	buf := make([]byte, 0, size)
 	for {

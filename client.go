@@ -98,8 +98,13 @@ func (c *Client) Request(ctx context.Context, cfg Config) (*Response, error) {
 	if err == nil {
 		resp, err = c.dispatch(ctx, merged)
 	}
+	dispatched := resp
 	resp, err = runResponseChain(ctx, resps, resp, err)
 	if err != nil {
+		if dispatched != nil && dispatched.Body != nil {
+			// A stream nobody will read: free its connection and timer.
+			_ = dispatched.Body.Close()
+		}
 		return nil, err
 	}
 	return resp, nil

@@ -538,3 +538,66 @@ func TestAdapterErrorsAreClassified(t *testing.T) {
 	assert.Equal(t, axios.CodeNetwork, axErr.Code)
 	assert.ErrorIs(t, err, boom)
 }
+
+// No cookie jar: a session cookie one caller got is never sent with another
+// caller's request, even through the shared Default client.
+func TestNoCookiesCarriedBetweenRequests(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: "user-a-secret", Path: "/"})
+			return
+		}
+		_, _ = io.WriteString(w, r.Header.Get("Cookie"))
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { axios.Default.Resty().GetClient().CloseIdleConnections() })
+
+	_, err := axios.Get(ctx, srv.URL+"/login")
+	require.NoError(t, err)
+	resp, err := axios.Get(ctx, srv.URL+"/me")
+	require.NoError(t, err)
+	assert.Empty(t, string(resp.Data), "no cookie may be sent")
+}
+
+// A HEAD response's Content-Length describes the resource, not a body: it
+// neither trips MaxContentLength nor sizes a buffer.
+func TestHeadIgnoresContentLength(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "50000000")
+		if r.Method != http.MethodHead {
+			_, _ = io.WriteString(w, "short") // the server lies: net/http reports the mismatch
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c := newClient(t, axios.Config{BaseURL: srv.URL, MaxContentLength: 1 << 20})
+
+	resp, err := c.Head(ctx, "/big")
+	require.NoError(t, err)
+	assert.Empty(t, resp.Data)
+	assert.Equal(t, "50000000", resp.Headers.Get("Content-Length"))
+}
+
+// A stream whose response interceptor fails is closed, not leaked.
+func TestStreamClosedWhenResponseInterceptorFails(t *testing.T) {
+	closed := make(chan struct{})
+	c := newClient(t, axios.Config{ResponseType: axios.ResponseStream, Adapter: func(_ context.Context, cfg *axios.Config) (*axios.Response, error) {
+		return &axios.Response{Status: 200, Config: cfg, Body: &closeSpy{Reader: strings.NewReader("x"), closed: closed}}, nil
+	}})
+	boom := errors.New("rejected by interceptor")
+	c.Interceptors.Response.Use(func(context.Context, *axios.Response) (*axios.Response, error) { return nil, boom }, nil)
+
+	_, err := c.Get(ctx, "http://example.test/")
+	assert.ErrorIs(t, err, boom)
+	select {
+	case <-closed:
+	default:
+		t.Fatal("the stream was not closed")
+	}
+}
+
+type closeSpy struct {
+	io.Reader
+	closed chan struct{}
+}
+
+func (c *closeSpy) Close() error { close(c.closed); return nil }

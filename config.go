@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -278,10 +279,10 @@ func buildURL(base, rel string, params url.Values, strict bool) (string, error) 
 		return "", &urlError{"invalid URL: " + redactURLError(err)}
 	}
 	if u.Scheme == "" || u.Host == "" {
-		return "", &urlError{"invalid URL " + strconvQuote(redactURL(u)) + ": need an absolute URL or a BaseURL"}
+		return "", &urlError{"invalid URL " + strconv.Quote(redactURL(u)) + ": need an absolute URL or a BaseURL"}
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", &urlError{"invalid URL: unsupported scheme " + strconvQuote(u.Scheme)}
+		return "", &urlError{"invalid URL: unsupported scheme " + strconv.Quote(u.Scheme)}
 	}
 	if len(params) == 0 {
 		return full, nil
@@ -310,8 +311,6 @@ func hasHTTPHost(s string) bool {
 	}
 	return rest[0] != '/' && rest[0] != '?' && rest[0] != '#'
 }
-
-func strconvQuote(s string) string { return "\"" + s + "\"" }
 
 // redactURLError keeps url.Parse's complaint without echoing the URL, which
 // may carry a token in its query.
