@@ -74,7 +74,8 @@ func (c *Client) init() {
 // below the interceptor chain: a transport (httpmock.NewMockTransport), a
 // proxy, TLS settings. Configure it before the first request. Its pre-request
 // hook and redirect policy belong to the Client: replacing them breaks
-// request bodies and MaxRedirects.
+// request bodies and MaxRedirects. It keeps no cookie jar, unlike
+// resty.New's default; set one here if a client should keep cookies.
 func (c *Client) Resty() *resty.Client {
 	c.init()
 	return c.resty
