@@ -193,10 +193,18 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 		return nil, err // logged out meanwhile
 	}
 
+	// The refused Config may have no Meta or Headers: the client's request
+	// interceptors were cleared, or an Adapter answered with its own Config.
 	retry := *cfg
 	retry.Meta = maps.Clone(cfg.Meta)
+	if retry.Meta == nil {
+		retry.Meta = make(map[string]any, 2)
+	}
 	retry.Meta[metaRetries] = retries + 1
 	retry.Headers = cfg.Headers.Clone()
+	if retry.Headers == nil {
+		retry.Headers = make(http.Header, 1)
+	}
 	v := a.headerValue(tok)
 	retry.Headers.Set(a.header, v)
 	retry.Meta[metaSent] = &sentToken{gen: sent, header: v}

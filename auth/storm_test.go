@@ -644,3 +644,42 @@ func TestGoroutinesWaitingOnARefreshAllResumeWhenItEnds(t *testing.T) {
 	wg.Wait()
 	assert.EqualValues(t, 1, calls.Load())
 }
+
+func TestHandleErrorWithoutAttachHeaderDoesNotPanic(t *testing.T) {
+	// A refused request whose Config has no Meta and no Headers: its
+	// request interceptors were cleared, or an Adapter answered with a
+	// Config of its own.
+	refresh := func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		return tokenWith("t2", time.Time{}), nil
+	}
+	t.Run("request interceptors cleared", func(t *testing.T) {
+		c, mock := newMockClient()
+		mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+			if bearerOf(r) == "t2" {
+				return httpmock.NewStringResponse(http.StatusOK, "ok"), nil
+			}
+			return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
+		})
+		a := newAuth(t, Options{Refresh: refresh})
+		login(t, a, c, tokenWith("t1", time.Time{}))
+		c.Interceptors.Request.Clear()
+		resp, err := c.Get(context.Background(), "/x")
+		require.NoError(t, err)
+		assert.Equal(t, "ok", string(resp.Data))
+		assert.EqualValues(t, 1, a.Stats().Refreshes)
+	})
+	t.Run("adapter answers with a bare Config", func(t *testing.T) {
+		c := axios.Create(axios.Config{Adapter: func(_ context.Context, cfg *axios.Config) (*axios.Response, error) {
+			if cfg.Headers.Get("Authorization") == "Bearer t2" {
+				return &axios.Response{Status: http.StatusOK, Data: []byte("ok")}, nil
+			}
+			return &axios.Response{Status: http.StatusUnauthorized, Config: &axios.Config{URL: cfg.URL}}, nil
+		}})
+		a := newAuth(t, Options{Refresh: refresh})
+		login(t, a, c, tokenWith("t1", time.Time{}))
+		resp, err := c.Get(context.Background(), "/x")
+		require.NoError(t, err)
+		assert.Equal(t, "ok", string(resp.Data))
+		assert.EqualValues(t, 1, a.Stats().Refreshes)
+	})
+}
