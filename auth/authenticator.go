@@ -75,11 +75,17 @@ type Options struct {
 	// for a refresh.
 	OnRefresh func(ctx context.Context, tok *oauth2.Token)
 
-	// OnFailure, when set, is called once per failed refresh, after the
-	// cached token was dropped and the store cleared (the user is logged
-	// out; a shared store whose lock could not be taken is left alone), and
-	// before the waiting requests resume with the error. Its ctx is as
-	// OnRefresh's.
+	// OnFailure, when set, is called once per failed refresh that logged
+	// the user out, after the cached token was dropped and the store
+	// cleared, and before the waiting requests resume with the error. Its
+	// ctx is as OnRefresh's.
+	//
+	// It is not called when a shared store (a storage.Locker) could not be
+	// locked or read again under its lock: the store may be briefly down,
+	// or another process held the lock past RefreshTimeout, and it may hold
+	// a good token. Then the waiting requests still fail with an error
+	// wrapping ErrRefreshFailed and the cause, but the token is kept, in
+	// memory and in the store, and the next refused request tries again.
 	OnFailure func(ctx context.Context, err error)
 }
 
@@ -87,7 +93,7 @@ type Options struct {
 type Stats struct {
 	Refreshes int64 // successful refreshes this process made
 	Adopted   int64 // refreshes that found a newer token in a shared store instead
-	Failures  int64 // failed refreshes (each one logged the user out)
+	Failures  int64 // failed refreshes that logged the user out (not a shared store's outage)
 	Retries   int64 // requests resent after a refresh or with a newer token
 	Waiting   int64 // goroutines waiting for a refresh right now
 	SaveFails int64 // refreshed tokens the store failed to save (kept in memory)

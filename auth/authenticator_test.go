@@ -334,6 +334,55 @@ func TestLockingStoreWithTheSameTokenRefreshesAndOnRefreshSkipsAdopted(t *testin
 	assert.Equal(t, "t3", stored.AccessToken)
 }
 
+// TestLockOutageDoesNotLogTheProcessOutForGood: a shared store whose lock
+// cannot be taken (Redis briefly down, or another process holding it past
+// RefreshTimeout) fails the refresh, but says nothing about the token. The
+// process keeps it, so the next 401 reads the store again and finds the token
+// another process saved meanwhile.
+func TestLockOutageDoesNotLogTheProcessOutForGood(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t, authtest.Options{Rotate: true})
+	store := newLockingStore()
+	c := newClient(t, srv)
+	var failures atomic.Int64
+	a := newAuth(t, Options{
+		Store:     store,
+		Refresh:   seed000(c),
+		OnFailure: func(context.Context, error) { failures.Add(1) },
+	})
+	login(t, a, c, srv.Issue("demo"))
+	srv.Revoke()
+
+	store.failNext.Store(1)
+	_, err := c.Get(ctx, "/api/x")
+	require.ErrorIs(t, err, ErrRefreshFailed)
+	require.ErrorIs(t, err, errLockDown)
+	ae, ok := axios.AsError(err)
+	require.True(t, ok, "an *axios.Error: %T", err)
+	assert.Equal(t, http.StatusUnauthorized, ae.Status())
+	assert.Zero(t, failures.Load(), "a lock outage is not a logout: no OnFailure")
+	assert.Zero(t, a.Stats().Failures)
+	_, err = a.Token(ctx)
+	require.NoError(t, err, "the token is kept in memory")
+	_, err = store.Memory.Load(ctx)
+	require.NoError(t, err, "and in the store")
+
+	// Meanwhile another process refreshes and saves a good token.
+	other := newAuth(t, Options{Store: store, Refresh: seed000(newClient(t, srv))})
+	_, err = other.Refresh(ctx)
+	require.NoError(t, err)
+
+	for i := range 3 {
+		_, err = c.Get(ctx, "/api/x")
+		require.NoError(t, err, "request %d after the outage", i)
+	}
+	assert.EqualValues(t, 1, a.Stats().Adopted, "the next 401 read the store again")
+	assert.EqualValues(t, 0, a.Stats().Refreshes)
+	assert.EqualValues(t, 1, srv.Refreshes(), "only the other process refreshed")
+	assert.EqualValues(t, 0, srv.InvalidGrants())
+	assert.Zero(t, failures.Load())
+}
+
 func TestNoTokenValueInErrorsOrLogs(t *testing.T) {
 	var logs bytes.Buffer
 	oldLog, oldFlags := log.Writer(), log.Flags()

@@ -196,7 +196,12 @@ type lockingStore struct {
 	held   atomic.Bool
 	loads  atomic.Int64
 	failed error // Lock's error, when set
+	// failNext makes this many next Locks fail with errLockDown: a lock
+	// backend that is down for a while.
+	failNext atomic.Int64
 }
+
+var errLockDown = errors.New("storage: lock backend unreachable")
 
 func newLockingStore() *lockingStore {
 	return &lockingStore{Memory: storage.NewMemory(), sem: make(chan struct{}, 1)}
@@ -210,6 +215,11 @@ func (s *lockingStore) Load(ctx context.Context) (*oauth2.Token, error) {
 func (s *lockingStore) Lock(ctx context.Context) (func(context.Context) error, error) {
 	if s.failed != nil {
 		return nil, s.failed
+	}
+	for n := s.failNext.Load(); n > 0; n = s.failNext.Load() {
+		if s.failNext.CompareAndSwap(n, n-1) {
+			return nil, errLockDown
+		}
 	}
 	select {
 	case s.sem <- struct{}{}:

@@ -14,8 +14,11 @@ import (
 // ErrRefreshFailed is wrapped, with the cause, by the error of every request
 // that waited for a refresh that failed, and by [Authenticator.Refresh]'s:
 //
-//	errors.Is(err, auth.ErrRefreshFailed) // the refresh failed; the user is logged out
+//	errors.Is(err, auth.ErrRefreshFailed) // the refresh failed
 //	errors.Is(err, myRefresherErr)        // and why
+//
+// The user is logged out then, unless a shared store could not be locked or
+// read (see [Options].OnFailure).
 var ErrRefreshFailed = errors.New("auth: refresh failed")
 
 // refreshKey marks the context a refresh runs on. Its value is the
@@ -101,11 +104,23 @@ func (a *Authenticator) publish(tok *oauth2.Token, err error) ([]chan result, re
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.setLocked(tok)
+	return a.releaseLocked(err)
+}
+
+// keep ends the turn with the current token unchanged (same generation, so
+// no request sent with it counts as stale) and err for the subscribers.
+func (a *Authenticator) keep(err error) ([]chan result, result) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.releaseLocked(err)
+}
+
+func (a *Authenticator) releaseLocked(err error) ([]chan result, result) {
 	subs := a.subscribers
 	a.subscribers = nil
 	a.isRefreshing = false
 	a.publishFastLocked()
-	return subs, result{tok: tok, gen: a.generation, sent: a.sent, err: err}
+	return subs, result{tok: a.token, gen: a.generation, sent: a.sent, err: err}
 }
 
 func resume(subs []chan result, r result) {
@@ -113,6 +128,16 @@ func resume(subs []chan result, r result) {
 		ch <- r // buffered: never blocks, even for a waiter that left
 	}
 }
+
+// refreshOutcome is how a refresh ended.
+type refreshOutcome int
+
+const (
+	refreshed   refreshOutcome = iota // this process refreshed the token
+	adopted                           // another process had: its token was taken from the store
+	failed                            // the refresh failed: the user is logged out
+	unavailable                       // the shared store could not be locked or read: the token is kept
+)
 
 // runRefresh is the one refresh of a turn. It runs on its own goroutine and
 // its own context, bounded by RefreshTimeout, so no caller's cancellation
@@ -122,22 +147,31 @@ func (a *Authenticator) runRefresh(stale *oauth2.Token) {
 	ctx, cancel := context.WithTimeout(base, a.timeout)
 	defer cancel()
 
-	tok, adopted, err := a.refreshShared(ctx, stale)
+	tok, outcome, err := a.refreshShared(ctx, stale)
 	if err != nil {
 		err = fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 	}
-	subs, r := a.publish(tok, err)
+	var subs []chan result
+	var r result
+	if outcome == unavailable {
+		// Nothing was learnt about the token: another process may have
+		// saved a good one. Dropping ours would leave this process without
+		// a token, and, with the store read once, never reading it again.
+		subs, r = a.keep(err)
+	} else {
+		subs, r = a.publish(tok, err)
+	}
 
 	hookCtx := context.WithoutCancel(ctx)
-	switch {
-	case err != nil:
+	switch outcome {
+	case failed:
 		a.failures.Add(1)
 		if a.onFailure != nil {
 			a.onFailure(hookCtx, err)
 		}
 	case adopted:
 		a.adopted.Add(1)
-	default:
+	case refreshed:
 		a.refreshes.Add(1)
 		if a.onRefresh != nil {
 			a.onRefresh(hookCtx, cloneToken(tok))
@@ -153,13 +187,14 @@ func (a *Authenticator) runRefresh(stale *oauth2.Token) {
 // refresh once per expiry, which refresh-token rotation needs.
 //
 // On a failure the store is cleared (the user is logged out), except when
-// the lock itself could not be taken: then another process may hold a good
-// token in it.
-func (a *Authenticator) refreshShared(ctx context.Context, stale *oauth2.Token) (tok *oauth2.Token, adopted bool, err error) {
+// the lock could not be taken or the token not reloaded (unavailable): then
+// another process may hold a good token in the store, and a later refresh
+// finds it.
+func (a *Authenticator) refreshShared(ctx context.Context, stale *oauth2.Token) (*oauth2.Token, refreshOutcome, error) {
 	if locker, ok := a.store.(storage.Locker); ok {
 		unlock, err := locker.Lock(ctx)
 		if err != nil {
-			return nil, false, fmt.Errorf("lock store: %w", err)
+			return nil, unavailable, fmt.Errorf("lock store: %w", err)
 		}
 		defer func() {
 			uctx, cancel := a.cleanupContext(ctx)
@@ -169,26 +204,26 @@ func (a *Authenticator) refreshShared(ctx context.Context, stale *oauth2.Token) 
 		stored, err := a.store.Load(ctx)
 		switch {
 		case errors.Is(err, storage.ErrNoToken):
-			return nil, false, errNoToken // another process logged out
+			return nil, failed, errNoToken // another process logged out
 		case err != nil:
-			return nil, false, fmt.Errorf("reload token: %w", err)
+			return nil, unavailable, fmt.Errorf("reload token: %w", err)
 		case stored.AccessToken != "" && (stale == nil || stored.AccessToken != stale.AccessToken):
-			return stored, true, nil
+			return stored, adopted, nil
 		}
 		stale = stored // the same access token; its refresh token is the newest
 	}
-	tok, err = a.callRefresher(ctx, stale)
+	tok, err := a.callRefresher(ctx, stale)
 	if err != nil {
 		cctx, cancel := a.cleanupContext(ctx)
 		_ = a.store.Clear(cctx) // the token is dropped from memory either way
 		cancel()
-		return nil, false, err
+		return nil, failed, err
 	}
 	if err := a.store.Save(ctx, tok); err != nil {
 		// The new token is good: keep using it in this process.
 		a.saveFails.Add(1)
 	}
-	return tok, false, nil
+	return tok, refreshed, nil
 }
 
 // callRefresher calls the Refresher and gives up on it when ctx ends, so
