@@ -60,6 +60,8 @@ type Options struct {
 	// RefreshTimeout bounds one refresh, including the store lock and the
 	// Refresher's requests. The refresh runs on its own context, never on a
 	// caller's, so one caller giving up never fails it for the others.
+	// Saving the new token gets a RefreshTimeout of its own, so a Refresher
+	// that used most of it does not leave a rotated token unsaved.
 	// 0: 30s.
 	RefreshTimeout time.Duration
 

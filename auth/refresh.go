@@ -219,7 +219,12 @@ func (a *Authenticator) refreshShared(ctx context.Context, stale *oauth2.Token) 
 		cancel()
 		return nil, failed, err
 	}
-	if err := a.store.Save(ctx, tok); err != nil {
+	// The Refresher may have used most of ctx; a rotated refresh token that
+	// is not saved is lost to the other processes, so the save gets its own
+	// RefreshTimeout, as the unlock and Clear do.
+	sctx, cancel := a.cleanupContext(ctx)
+	defer cancel()
+	if err := a.store.Save(sctx, tok); err != nil {
 		// The new token is good: keep using it in this process.
 		a.saveFails.Add(1)
 	}
@@ -263,7 +268,7 @@ func (a *Authenticator) callRefresher(ctx context.Context, stale *oauth2.Token) 
 }
 
 // cleanupContext bounds the store writes that must happen even when the
-// refresh's own deadline has passed.
+// refresh's own deadline has passed or is about to.
 func (a *Authenticator) cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), a.timeout)
 }

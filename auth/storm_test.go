@@ -683,3 +683,45 @@ func TestHandleErrorWithoutAttachHeaderDoesNotPanic(t *testing.T) {
 		assert.EqualValues(t, 1, a.Stats().Refreshes)
 	})
 }
+
+// slowSaveStore is a storage.Memory whose Save takes d and honours ctx, as
+// a remote store's does.
+type slowSaveStore struct {
+	*storage.Memory
+	d time.Duration
+}
+
+func (s *slowSaveStore) Save(ctx context.Context, tok *oauth2.Token) error {
+	select {
+	case <-time.After(s.d):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.Memory.Save(ctx, tok)
+}
+
+// TestRefreshedTokenIsSavedEvenWhenTheRefreshUsedItsTimeout: a rotated
+// refresh token that is not saved is lost to the next process, so the save
+// must not depend on what the Refresher left of RefreshTimeout.
+func TestRefreshedTokenIsSavedEvenWhenTheRefreshUsedItsTimeout(t *testing.T) {
+	const (
+		timeout = 300 * time.Millisecond
+		left    = 50 * time.Millisecond  // of timeout, when the Refresher returns
+		save    = 100 * time.Millisecond // more than left
+	)
+	ctx := context.Background()
+	store := &slowSaveStore{Memory: storage.NewMemory(), d: save}
+	a := newAuth(t, Options{Store: store, RefreshTimeout: timeout, Refresh: func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+		deadline, _ := ctx.Deadline()
+		time.Sleep(time.Until(deadline) - left)
+		return tokenWith("rotated", time.Time{}), nil
+	}})
+	require.NoError(t, a.SetToken(ctx, tokenWith("t1", time.Time{})))
+	tok, err := a.Refresh(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "rotated", tok.AccessToken)
+	stored, err := store.Memory.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "rotated", stored.AccessToken, "the rotated token reached the store")
+	assert.Zero(t, a.Stats().SaveFails)
+}
