@@ -53,7 +53,10 @@ type Options struct {
 	// RefreshBefore makes the refresh proactive: a token that expires within
 	// RefreshBefore is refreshed before it is sent. The window is at most
 	// half the token's lifetime as this process saw it, so tokens shorter
-	// lived than RefreshBefore are not refreshed on every request.
+	// lived than RefreshBefore are not refreshed on every request, and a
+	// token that was already expired when a refresh or SetToken handed it
+	// over (a server clock behind this one's) is not refreshed proactively
+	// at all: a 401 refreshes it if the server refuses it.
 	// 0: 30s; negative: never proactively (a 401 still refreshes).
 	RefreshBefore time.Duration
 
@@ -142,6 +145,7 @@ type Authenticator struct {
 	loaded       bool          // the store was read once
 	token        *oauth2.Token // the current token, owned here; nil: none
 	since        time.Time     // when this process got token
+	fromStore    bool          // token was read from the store, not handed over by a refresh or SetToken
 	generation   uint64        // bumped each time token changes
 	sent         *sentToken    // header value and generation of token, made once per token
 	isRefreshing bool          // a refresh (or SetToken, Logout) holds the turn
@@ -348,18 +352,20 @@ func (a *Authenticator) ensureLoaded(ctx context.Context) error {
 	}
 	a.mu.Lock()
 	if !a.loaded { // SetToken may have won the race; its token is newer.
-		a.setLocked(tok)
+		a.setLocked(tok, true)
 	}
 	a.mu.Unlock()
 	return nil
 }
 
-// setLocked makes tok (owned by the Authenticator) the current token.
-func (a *Authenticator) setLocked(tok *oauth2.Token) {
+// setLocked makes tok (owned by the Authenticator) the current token:
+// fromStore when it was read from the store, else it has just arrived.
+func (a *Authenticator) setLocked(tok *oauth2.Token, fromStore bool) {
 	a.loaded = true
 	a.loadedFast.Store(true)
 	a.token = tok
 	a.since = timeNow()
+	a.fromStore = fromStore
 	a.generation++
 	a.sent = &sentToken{gen: a.generation}
 	if tok != nil {
@@ -380,15 +386,7 @@ func (a *Authenticator) publishFastLocked() {
 		a.fast.Store(nil)
 		return
 	}
-	f := &fastState{sent: a.sent}
-	if tok := a.token; tok != nil && !tok.Expiry.IsZero() && a.before >= 0 {
-		window := a.before
-		if life := tok.Expiry.Sub(a.since); life > 0 && window > life/2 {
-			window = life / 2
-		}
-		f.refreshAt = tok.Expiry.Add(-window)
-	}
-	a.fast.Store(f)
+	a.fast.Store(&fastState{sent: a.sent, refreshAt: a.refreshAtLocked(false)})
 }
 
 // sentToken is what a request records in its Meta about the token it was
@@ -400,25 +398,43 @@ type sentToken struct {
 }
 
 // expiringLocked reports whether the current token should be refreshed
-// before it is sent: it expires within RefreshBefore, capped at half its
-// lifetime as seen here. force (TokenSource) also refreshes an expired token
-// when RefreshBefore is negative.
+// before it is sent: see refreshAtLocked.
 func (a *Authenticator) expiringLocked(force bool) bool {
+	at := a.refreshAtLocked(force)
+	return !at.IsZero() && !timeNow().Before(at)
+}
+
+// refreshAtLocked returns when the current token is due for a proactive
+// refresh; zero: never. That is RefreshBefore ahead of its Expiry, at most
+// half its lifetime as seen here, so short-lived tokens are not refreshed on
+// every request. force (TokenSource) also refreshes an expired token when
+// RefreshBefore is negative.
+//
+// A token that was already expired when it arrived from a refresh or
+// SetToken (a server clock behind ours, a JWT exp read without expires_in)
+// is never due: its refresh would bring another such token, once per
+// request. It is sent, and a 401 refreshes it if the server refuses it. One
+// read from the store may have expired since it was saved: it is due.
+func (a *Authenticator) refreshAtLocked(force bool) time.Time {
 	tok := a.token
 	if tok == nil || tok.Expiry.IsZero() {
-		return false
+		return time.Time{}
+	}
+	life := tok.Expiry.Sub(a.since)
+	if life <= 0 && !a.fromStore {
+		return time.Time{}
 	}
 	window := a.before
 	if window < 0 {
 		if !force {
-			return false
+			return time.Time{}
 		}
 		window = 0
 	}
-	if life := tok.Expiry.Sub(a.since); life > 0 && window > life/2 {
+	if life > 0 && window > life/2 {
 		window = life / 2
 	}
-	return !timeNow().Add(window).Before(tok.Expiry)
+	return tok.Expiry.Add(-window)
 }
 
 func (a *Authenticator) headerValue(tok *oauth2.Token) string {

@@ -103,7 +103,7 @@ func (a *Authenticator) endTurn(tok *oauth2.Token, err error) {
 func (a *Authenticator) publish(tok *oauth2.Token, err error) ([]chan result, result) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.setLocked(tok)
+	a.setLocked(tok, false)
 	return a.releaseLocked(err)
 }
 

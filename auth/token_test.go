@@ -14,6 +14,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
+
+	"github.com/axiosgo/axios"
+	"github.com/axiosgo/axios/storage"
 )
 
 // unsignedJWT is a JWT with the given claims and a signature nobody checks.
@@ -196,4 +199,54 @@ func TestShortLivedTokensAreNotRefreshedOnEveryRequest(t *testing.T) {
 	_, err := ts.Token()
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, calls.Load())
+}
+
+// TestTokenExpiredOnArrivalIsNotRefreshedPerRequest: a token whose Expiry
+// has passed when it arrives (a server clock behind ours, or a JWT exp read
+// without expires_in) would be refreshed before every request, each refresh
+// bringing another such token. It is sent as it is, and a 401 refreshes it
+// if the server refuses it. A token read from the store that has expired
+// since is still refreshed before it is sent.
+func TestTokenExpiredOnArrivalIsNotRefreshedPerRequest(t *testing.T) {
+	ctx := context.Background()
+	clock := useFakeClock(t)
+	behind := func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		return tokenWith("refreshed", timeNow().Add(-time.Minute)), nil
+	}
+	send := func(c *axios.Client, want string) {
+		t.Helper()
+		for range 10 {
+			resp, err := c.Get(ctx, "/x")
+			require.NoError(t, err)
+			assert.Equal(t, "Bearer "+want, string(resp.Data))
+		}
+	}
+
+	var calls atomic.Int64
+	c, mock := newMockClient()
+	headerEcho(mock, "Authorization")
+	a := newAuth(t, Options{Refresh: counted(behind, &calls)})
+	login(t, a, c, tokenWith("login", clock.Now().Add(-time.Minute)))
+	send(c, "login")
+	assert.EqualValues(t, 0, calls.Load(), "SetToken's token")
+
+	_, err := a.Refresh(ctx)
+	require.NoError(t, err)
+	send(c, "refreshed")
+	for range 10 {
+		tok, err := TokenSource(a).Token()
+		require.NoError(t, err)
+		assert.Equal(t, "refreshed", tok.AccessToken)
+	}
+	assert.EqualValues(t, 1, calls.Load(), "a refresh's token")
+
+	store := storage.NewMemory()
+	require.NoError(t, store.Save(ctx, tokenWith("stored", clock.Now().Add(time.Hour))))
+	clock.Advance(2 * time.Hour)
+	calls.Store(0)
+	c, mock = newMockClient()
+	headerEcho(mock, "Authorization")
+	newAuth(t, Options{Store: store, Refresh: counted(behind, &calls)}).Install(c)
+	send(c, "refreshed")
+	assert.EqualValues(t, 1, calls.Load(), "the stored token expired since: refreshed once, before it was sent")
 }
