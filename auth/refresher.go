@@ -40,20 +40,42 @@ var errNoRefreshToken = errors.New("auth: the current token has no refresh token
 //		return refresh(context.WithValue(ctx, oauth2.HTTPClient, myClient), t)
 //	}
 //
-// Its errors are x/oauth2's (*oauth2.RetrieveError for a refused grant),
-// wrapped; they carry the server's error code, never a token.
+// Its errors wrap x/oauth2's. A refused grant's text is "auth: oauth2
+// refresh: status 400, error \"invalid_grant\"": the status and the
+// server's error code, not its error_description or body, which may echo
+// the refresh token. errors.As still finds the *oauth2.RetrieveError, with
+// all the server said.
 func OAuth2(cfg *oauth2.Config) Refresher {
 	return func(ctx context.Context, current *oauth2.Token) (*oauth2.Token, error) {
 		if current == nil || current.RefreshToken == "" {
 			return nil, errNoRefreshToken
 		}
 		tok, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: current.RefreshToken}).Token()
-		if err != nil {
+		var refused *oauth2.RetrieveError
+		switch {
+		case errors.As(err, &refused):
+			return nil, &retrieveError{refused}
+		case err != nil:
 			return nil, fmt.Errorf("auth: oauth2 refresh: %w", err)
 		}
 		return tok, nil
 	}
 }
+
+// retrieveError is a token endpoint's refusal with a text that is safe to
+// log: *oauth2.RetrieveError's own text has the server's error_description,
+// or its whole body, and a server may echo the refresh token in either.
+type retrieveError struct{ err *oauth2.RetrieveError }
+
+func (e *retrieveError) Error() string {
+	status := 0
+	if e.err.Response != nil {
+		status = e.err.Response.StatusCode
+	}
+	return fmt.Sprintf("auth: oauth2 refresh: status %d, error %q", status, e.err.ErrorCode)
+}
+
+func (e *retrieveError) Unwrap() error { return e.err }
 
 // JSONEndpoint describes a refresh endpoint that is not RFC 6749's, for
 // [JSONRefresher]. Seed 000's endpoint takes {refresh_token} and answers the
@@ -113,7 +135,7 @@ func JSONRefresher(c *axios.Client, spec JSONEndpoint) Refresher {
 		resp, err := c.Request(ctx, cfg)
 		if err != nil {
 			// *axios.Error's text is the status or the transport failure:
-			// never a header or a body.
+			// never a header or a body, which may echo the refresh token.
 			return nil, fmt.Errorf("auth: refresh request: %w", err)
 		}
 		tok, err := parse(resp.Data)

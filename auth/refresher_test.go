@@ -3,7 +3,11 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -142,4 +146,72 @@ func TestJSONRefresherErrors(t *testing.T) {
 		return &oauth2.Token{}, nil
 	}})(context.Background(), cur)
 	assert.EqualError(t, err, "auth: refresh response: no access token")
+}
+
+// TestRefreshErrorsDoNotEchoTheServersText: a token endpoint may echo the
+// refresh token it refuses, in error_description or in a body that is not
+// JSON, and x/oauth2's RetrieveError puts either in its text. The error a
+// request fails with names the status and the error code only.
+func TestRefreshErrorsDoNotEchoTheServersText(t *testing.T) {
+	const (
+		access  = "at-SECRET-0123456789"
+		refresh = "rt-SECRET-9876543210"
+	)
+	answers := map[string]struct {
+		status      int
+		contentType string
+		body        string
+	}{
+		"error_description": {http.StatusBadRequest, "application/json",
+			`{"error":"invalid_grant","error_description":"refresh token ` + refresh + ` expired","error_uri":"https://x.test/?t=` + refresh + `"}`},
+		"form error_description": {http.StatusBadRequest, "application/x-www-form-urlencoded",
+			"error=invalid_grant&error_description=" + url.QueryEscape("refresh token "+refresh+" expired")},
+		"HTML body":   {http.StatusBadRequest, "text/html", "<p>bad refresh token " + refresh + "</p>"},
+		"body on 200": {http.StatusOK, "application/json", "not a token response: " + refresh},
+	}
+	refreshers := map[string]func(srv *httptest.Server, c *axios.Client) Refresher{
+		"OAuth2": func(srv *httptest.Server, _ *axios.Client) Refresher {
+			r := OAuth2(&oauth2.Config{ClientID: "app", Endpoint: oauth2.Endpoint{TokenURL: srv.URL + "/token"}})
+			return func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
+				return r(context.WithValue(ctx, oauth2.HTTPClient, srv.Client()), t)
+			}
+		},
+		"JSONRefresher": func(_ *httptest.Server, c *axios.Client) Refresher {
+			return JSONRefresher(c, JSONEndpoint{
+				URL:  "/token",
+				Body: func(t *oauth2.Token) any { return map[string]string{"refresh_token": t.RefreshToken} },
+			})
+		},
+	}
+	for aname, answer := range answers {
+		for rname, mk := range refreshers {
+			t.Run(aname+"/"+rname, func(t *testing.T) {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path != "/token" {
+						w.WriteHeader(http.StatusUnauthorized)
+						return
+					}
+					w.Header().Set("Content-Type", answer.contentType)
+					w.WriteHeader(answer.status)
+					_, _ = io.WriteString(w, answer.body)
+				}))
+				t.Cleanup(srv.Close)
+				c := axios.Create(axios.Config{BaseURL: srv.URL})
+				c.Resty().SetTransport(srv.Client().Transport)
+				a := newAuth(t, Options{Refresh: mk(srv, c)})
+				login(t, a, c, &oauth2.Token{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer"})
+
+				_, err := c.Get(context.Background(), "/api/x")
+				require.ErrorIs(t, err, ErrRefreshFailed)
+				for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err.Error())} {
+					assert.NotContains(t, text, "SECRET", "the error echoes the server's text")
+				}
+				var re *oauth2.RetrieveError
+				if rname == "OAuth2" && answer.status != http.StatusOK {
+					require.ErrorAs(t, err, &re, "x/oauth2's error stays reachable")
+					assert.Contains(t, err.Error(), fmt.Sprintf("auth: oauth2 refresh: status %d, error %q", answer.status, re.ErrorCode))
+				}
+			})
+		}
+	}
 }
