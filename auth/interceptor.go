@@ -230,13 +230,20 @@ func waitError(cfg *axios.Config, err error) error {
 }
 
 // refreshError is the error of a request whose refresh failed. It keeps the
-// refused response, when there is one, and wraps the refresh's error. Its
-// message names no token: the Refreshers and stores of this module never
-// put one in an error.
+// refused response and its code, when there is one, and wraps the refresh's
+// error. A request that waited before it was sent has no status: its code
+// is the cause's when the cause is an *axios.Error (the refresh request's
+// own failure), else ERR_NETWORK, as a request that got no response. Its
+// message names no token: the Refreshers and stores of this module never put
+// one in an error.
 func refreshError(refused *axios.Error, cfg *axios.Config, err error) error {
-	e := &axios.Error{Message: err.Error(), Code: axios.CodeBadRequest, Config: cfg, Err: err}
-	if refused != nil {
+	e := &axios.Error{Message: err.Error(), Code: axios.CodeNetwork, Config: cfg, Err: err}
+	var cause *axios.Error
+	switch {
+	case refused != nil:
 		e.Code, e.Request, e.Response = refused.Code, refused.Request, refused.Response
+	case errors.As(err, &cause) && cause.Code != "":
+		e.Code = cause.Code
 	}
 	return e
 }

@@ -156,6 +156,42 @@ func TestProactiveRefreshSendsNoExpiredToken(t *testing.T) {
 	assert.EqualValues(t, 1, calls.Load())
 }
 
+// TestProactiveRefreshFailureHasTheCausesCode: a request that waited in
+// AttachHeader for a refresh that failed was never sent, so it has no
+// status, and its code says why the refresh failed, not ERR_BAD_REQUEST.
+func TestProactiveRefreshFailureHasTheCausesCode(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		cause error
+		want  string
+	}{
+		{"plain error", errors.New("refresh endpoint exploded"), axios.CodeNetwork},
+		{"axios error", &axios.Error{Message: "context deadline exceeded", Code: axios.CodeTimedOut}, axios.CodeTimedOut},
+		{"wrapped axios error", fmt.Errorf("refresh: %w", &axios.Error{Message: "Network Error", Code: axios.CodeNetwork}), axios.CodeNetwork},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := useFakeClock(t)
+			c, mock := newMockClient()
+			headerEcho(mock, "Authorization")
+			a := newAuth(t, Options{Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+				return nil, tc.cause
+			}})
+			login(t, a, c, tokenWith("t1", clock.Now().Add(time.Hour)))
+			clock.Advance(time.Hour - time.Second)
+
+			_, err := c.Get(context.Background(), "/x")
+			assert.ErrorIs(t, err, ErrRefreshFailed)
+			assert.ErrorIs(t, err, tc.cause)
+			ae, ok := axios.AsError(err)
+			require.True(t, ok, "an *axios.Error: %T", err)
+			assert.Equal(t, tc.want, ae.Code)
+			assert.Zero(t, ae.Status())
+			assert.Nil(t, ae.Response)
+			assert.Zero(t, mock.GetTotalCallCount(), "not sent")
+		})
+	}
+}
+
 func TestProactiveAndReactiveRefreshAreOneRefresh(t *testing.T) {
 	const n = 50
 	clock := useFakeClock(t)
@@ -242,8 +278,10 @@ func TestRefreshFailureFailsEveryWaiterAndLogsOut(t *testing.T) {
 		require.True(t, ok, "an *axios.Error: %T", err)
 		if ae.Response != nil {
 			assert.Equal(t, http.StatusUnauthorized, ae.Status(), "the refused response is kept")
-		} // else it waited in AttachHeader, before it was sent
-		assert.Equal(t, axios.CodeBadRequest, ae.Code)
+			assert.Equal(t, axios.CodeBadRequest, ae.Code)
+		} else { // it waited in AttachHeader, before it was sent
+			assert.Equal(t, axios.CodeNetwork, ae.Code)
+		}
 		assert.Contains(t, err.Error(), "auth: refresh failed: refresh endpoint exploded")
 	}
 	assert.EqualValues(t, 1, calls.Load())
