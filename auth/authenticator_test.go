@@ -143,16 +143,34 @@ func TestTokenIsLoadedFromTheStoreOnceAndThenCached(t *testing.T) {
 
 type failingStore struct{ storage.Memory }
 
+var errDiskOnFire = errors.New("storage: disk on fire")
+
 func (*failingStore) Load(context.Context) (*oauth2.Token, error) {
-	return nil, errors.New("storage: disk on fire")
+	return nil, errDiskOnFire
 }
 
 func TestAStoreThatCannotLoadFailsTheRequest(t *testing.T) {
 	c, mock := newMockClient()
 	headerEcho(mock, "Authorization")
 	newAuth(t, Options{Refresh: nopRefresh, Store: &failingStore{}}).Install(c)
+	// A response interceptor after the pair sees which request failed, as
+	// Loading and Logger need to.
+	var seen *axios.Config
+	c.Interceptors.Response.Use(nil, func(_ context.Context, err error) (*axios.Response, error) {
+		if ae, ok := axios.AsError(err); ok {
+			seen = ae.Config
+		}
+		return nil, err
+	})
 	_, err := c.Get(context.Background(), "/x")
-	assert.EqualError(t, err, "auth: load token: storage: disk on fire")
+	assert.EqualError(t, err, "axios: auth: load token: storage: disk on fire")
+	assert.ErrorIs(t, err, errDiskOnFire)
+	ae, ok := axios.AsError(err)
+	require.True(t, ok, "an *axios.Error: %T", err)
+	assert.Equal(t, axios.CodeBadOptionValue, ae.Code)
+	require.NotNil(t, ae.Config)
+	assert.Equal(t, "/x", ae.Config.URL)
+	assert.Same(t, ae.Config, seen)
 	assert.Zero(t, mock.GetTotalCallCount(), "not sent")
 }
 

@@ -48,7 +48,9 @@ func skipped(cfg *axios.Config) bool {
 // attempt is replaced.
 //
 // Requests marked with [SkipAuthRefresh], or made with the context a
-// Refresher was given, never wait. A request whose ctx ends while it waits
+// Refresher was given, never wait. A store that fails to load the token
+// fails the request with an [*axios.Error] of code CodeBadOptionValue
+// wrapping the store's error. A request whose ctx ends while it waits
 // fails with an [*axios.Error] of code CodeCanceled (or CodeTimedOut)
 // wrapping ctx's error; one whose refresh fails, with an *axios.Error
 // wrapping [ErrRefreshFailed] and the cause. It is safe for concurrent use.
@@ -65,7 +67,9 @@ func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*a
 		}
 	}
 	if err := a.ensureLoaded(ctx); err != nil {
-		return nil, err
+		// An *axios.Error with the Config, so the interceptors after this
+		// one (Loading, Logger) know which request failed.
+		return nil, &axios.Error{Message: err.Error(), Code: axios.CodeBadOptionValue, Config: cfg, Err: err}
 	}
 
 	if f := a.fast.Load(); f != nil && (f.refreshAt.IsZero() || timeNow().Before(f.refreshAt)) {
