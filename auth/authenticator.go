@@ -225,8 +225,9 @@ func (a *Authenticator) Install(c *axios.Client) {
 // SetToken makes tok the current token, after a login: it waits for a
 // refresh under way to end, saves tok to the store and caches a copy, and
 // requests waiting for a token resume with it. The copy is used even when
-// the save fails; the error says so.
+// the save fails; the error says so. A nil ctx means context.Background().
 func (a *Authenticator) SetToken(ctx context.Context, tok *oauth2.Token) error {
+	ctx = orBackground(ctx)
 	if tok == nil || tok.AccessToken == "" {
 		return errors.New("auth: SetToken: no access token (use Logout to remove the token)")
 	}
@@ -244,8 +245,10 @@ func (a *Authenticator) SetToken(ctx context.Context, tok *oauth2.Token) error {
 
 // Token returns a copy of the current token, loading it from the store on
 // first use. It does not refresh; [TokenSource] does. With no token it
-// returns an error wrapping storage.ErrNoToken.
+// returns an error wrapping storage.ErrNoToken. A nil ctx means
+// context.Background().
 func (a *Authenticator) Token(ctx context.Context) (*oauth2.Token, error) {
+	ctx = orBackground(ctx)
 	if err := a.ensureLoaded(ctx); err != nil {
 		return nil, err
 	}
@@ -262,8 +265,9 @@ func (a *Authenticator) Token(ctx context.Context) (*oauth2.Token, error) {
 // 401 would. A refresh already under way is joined, not repeated. A ctx
 // that ends first returns its error; the refresh goes on for the others.
 // Called from within the Refresher (with the ctx it was given) it fails
-// instead of waiting for itself.
+// instead of waiting for itself. A nil ctx means context.Background().
 func (a *Authenticator) Refresh(ctx context.Context) (*oauth2.Token, error) {
+	ctx = orBackground(ctx)
 	if a.ownRefresh(ctx) {
 		return nil, errOwnRefresh
 	}
@@ -291,8 +295,10 @@ func (a *Authenticator) Refresh(ctx context.Context) (*oauth2.Token, error) {
 
 // Logout forgets the token: it waits for a refresh under way to end, clears
 // the store and drops the cached copy. Requests waiting for a token resume
-// without one. OnFailure is not called.
+// without one. OnFailure is not called. A nil ctx means
+// context.Background().
 func (a *Authenticator) Logout(ctx context.Context) error {
+	ctx = orBackground(ctx)
 	if err := a.takeTurn(ctx); err != nil {
 		return err
 	}
@@ -439,6 +445,15 @@ func (a *Authenticator) refreshAtLocked(force bool) time.Time {
 
 func (a *Authenticator) headerValue(tok *oauth2.Token) string {
 	return tok.Type() + " " + tok.AccessToken
+}
+
+// orBackground lets every entry point take a nil ctx, as Client.Request
+// does.
+func orBackground(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	return ctx
 }
 
 // cloneToken copies tok so that neither the caller nor the Authenticator

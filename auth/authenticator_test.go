@@ -218,6 +218,38 @@ func TestSetTokenDuringARefreshWaitsForIt(t *testing.T) {
 	assert.Equal(t, "login", tok.AccessToken, "the login landed after the refresh, not under it")
 }
 
+// TestNilContextMeansBackground: as Client.Request, the Authenticator's
+// methods take a nil ctx for context.Background().
+func TestNilContextMeansBackground(t *testing.T) {
+	var nilCtx context.Context
+	a := newAuth(t, Options{Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		return tokenWith("t2", time.Time{}), nil
+	}})
+	require.NoError(t, a.SetToken(nilCtx, tokenWith("t1", time.Time{})))
+	tok, err := a.Token(nilCtx)
+	require.NoError(t, err)
+	assert.Equal(t, "t1", tok.AccessToken)
+	cfg, err := a.AttachHeader(nilCtx, &axios.Config{})
+	require.NoError(t, err)
+	assert.Equal(t, "Bearer t1", cfg.Headers.Get("Authorization"))
+	tok, err = a.Refresh(nilCtx)
+	require.NoError(t, err)
+	assert.Equal(t, "t2", tok.AccessToken)
+	tok, err = TokenSource(a).Token()
+	require.NoError(t, err)
+	assert.Equal(t, "t2", tok.AccessToken)
+	c, mock := newMockClient()
+	headerEcho(mock, "Authorization")
+	a.Install(c)
+	refused := &axios.Error{Response: &axios.Response{Status: http.StatusUnauthorized}, Config: &axios.Config{URL: "/x"}}
+	resp, err := a.HandleError(nilCtx, refused)
+	require.NoError(t, err)
+	assert.Equal(t, "Bearer t2", string(resp.Data))
+	require.NoError(t, a.Logout(nilCtx))
+	_, err = a.Token(nilCtx)
+	assert.ErrorIs(t, err, storage.ErrNoToken)
+}
+
 func TestRefreshFromInsideTheRefresherFailsInsteadOfDeadlocking(t *testing.T) {
 	var a *Authenticator
 	var inner error

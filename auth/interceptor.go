@@ -53,8 +53,10 @@ func skipped(cfg *axios.Config) bool {
 // wrapping the store's error. A request whose ctx ends while it waits
 // fails with an [*axios.Error] of code CodeCanceled (or CodeTimedOut)
 // wrapping ctx's error; one whose refresh fails, with an *axios.Error
-// wrapping [ErrRefreshFailed] and the cause. It is safe for concurrent use.
+// wrapping [ErrRefreshFailed] and the cause. A nil ctx means
+// context.Background(). It is safe for concurrent use.
 func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*axios.Config, error) {
+	ctx = orBackground(ctx)
 	if cfg.Headers == nil {
 		cfg.Headers = make(http.Header)
 	}
@@ -134,13 +136,14 @@ func (a *Authenticator) setHeader(cfg *axios.Config, sent *sentToken) {
 // retried MaxRetries times. A waiting request whose ctx ends fails at once
 // with an [*axios.Error] wrapping ctx's error; a failed refresh fails every
 // waiting request with an *axios.Error that keeps the refused response and
-// wraps [ErrRefreshFailed] and the cause. It is safe for concurrent use.
+// wraps [ErrRefreshFailed] and the cause. A nil ctx means
+// context.Background(). It is safe for concurrent use.
 func (a *Authenticator) HandleError(ctx context.Context, err error) (*axios.Response, error) {
 	c := a.installed.Load()
 	if c == nil {
 		return nil, err
 	}
-	return a.handleError(ctx, c, err)
+	return a.handleError(orBackground(ctx), c, err)
 }
 
 func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err error) (*axios.Response, error) {
