@@ -97,6 +97,33 @@ func TestAttachHeader(t *testing.T) {
 		assert.Equal(t, "Bearer my-refresh", got)
 		assert.EqualValues(t, 0, calls.Load())
 	})
+	t.Run("adding to the header changes that request alone", func(t *testing.T) {
+		// Every request sent with one token shares the header's value slice.
+		c, mock := newMockClient()
+		mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+			return httpmock.NewStringResponse(http.StatusOK, strings.Join(r.Header.Values("Authorization"), ",")), nil
+		})
+		// Registered first, so it runs after AttachHeader, as in axios.
+		c.Interceptors.Request.Use(func(_ context.Context, cfg *axios.Config) (*axios.Config, error) {
+			if cfg.URL == "/extra" {
+				cfg.Headers.Add("Authorization", "Extra e")
+			}
+			return cfg, nil
+		}, nil)
+		a := newAuth(t, Options{Refresh: nopRefresh})
+		login(t, a, c, tokenWith("t", time.Time{}))
+		resp, err := c.Get(ctx, "/extra")
+		require.NoError(t, err)
+		assert.Equal(t, "Bearer t,Extra e", string(resp.Data))
+		resp, err = c.Get(ctx, "/x")
+		require.NoError(t, err)
+		assert.Equal(t, "Bearer t", string(resp.Data))
+		a.mu.Lock()
+		value := a.sent.value
+		a.mu.Unlock()
+		assert.Equal(t, []string{"Bearer t"}, value)
+		assert.Equal(t, 1, cap(value), "full, so that two requests' appends never share an array")
+	})
 	t.Run("the header of an earlier attempt is replaced", func(t *testing.T) {
 		c, mock := newMockClient()
 		headerEcho(mock, "Authorization")

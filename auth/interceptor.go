@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"slices"
 
-	"golang.org/x/oauth2"
-
 	"github.com/axiosgo/axios"
 )
 
@@ -112,7 +110,7 @@ func (a *Authenticator) setHeader(cfg *axios.Config, sent *sentToken) {
 		delete(cfg.Headers, a.header)
 		return
 	}
-	cfg.Headers[a.header] = []string{sent.header}
+	cfg.Headers[a.header] = sent.value
 }
 
 // HandleError is the response half of the pair, for a response
@@ -175,11 +173,11 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 	if !known {
 		sent = a.generation
 	}
-	var tok *oauth2.Token
+	var next *sentToken // the token to retry with
 	switch {
 	case !a.isRefreshing && sent < a.generation:
 		// Stale token rule: someone refreshed since this request left.
-		tok = a.token
+		next = a.sent
 		a.mu.Unlock()
 	case !a.isRefreshing && a.token == nil:
 		a.mu.Unlock()
@@ -194,9 +192,9 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 		if r.err != nil {
 			return nil, refreshError(axErr, cfg, r.err)
 		}
-		tok = r.tok
+		next = r.sent
 	}
-	if tok == nil {
+	if next == nil || next.header == "" {
 		return nil, err // logged out meanwhile
 	}
 
@@ -212,9 +210,7 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 	if retry.Headers == nil {
 		retry.Headers = make(http.Header, 1)
 	}
-	v := a.headerValue(tok)
-	retry.Headers.Set(a.header, v)
-	retry.Meta[metaSent] = &sentToken{gen: sent, header: v}
+	a.setHeader(&retry, next)
 	a.retries.Add(1)
 	return c.Request(ctx, retry)
 }

@@ -705,6 +705,10 @@ func TestHandleErrorWithoutAttachHeaderDoesNotPanic(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "ok", string(resp.Data))
 		assert.EqualValues(t, 1, a.Stats().Refreshes)
+		a.mu.Lock()
+		current := a.sent
+		a.mu.Unlock()
+		assert.Same(t, current, resp.Config.Meta[metaSent], "the retry records the token it was sent with, generation and all")
 	})
 	t.Run("adapter answers with a bare Config", func(t *testing.T) {
 		c := axios.Create(axios.Config{Adapter: func(_ context.Context, cfg *axios.Config) (*axios.Response, error) {
