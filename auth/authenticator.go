@@ -149,7 +149,13 @@ type Authenticator struct {
 	generation   uint64        // bumped each time token changes
 	sent         *sentToken    // header value and generation of token, made once per token
 	isRefreshing bool          // a refresh (or SetToken, Logout) holds the turn
-	subscribers  []chan result // waiting for the turn under way to end
+	subscribers  []chan result // waiting for the turn under way to end, and any that left
+
+	// waiting counts the subscribers still waiting. One whose ctx ended
+	// leaves its buffered channel in subscribers rather than searching the
+	// list for it under mu (N leaving together would cost N²); the turn's
+	// end sends into it like the others and drops the list.
+	waiting atomic.Int64
 
 	refreshes, adopted, failures, retries, saveFails atomic.Int64
 }
@@ -313,15 +319,12 @@ func (a *Authenticator) Logout(ctx context.Context) error {
 // Stats returns the Authenticator's counters. It is cheap and safe to call
 // at any time; the counters are read one by one, not as a snapshot.
 func (a *Authenticator) Stats() Stats {
-	a.mu.Lock()
-	waiting := int64(len(a.subscribers))
-	a.mu.Unlock()
 	return Stats{
 		Refreshes: a.refreshes.Load(),
 		Adopted:   a.adopted.Load(),
 		Failures:  a.failures.Load(),
 		Retries:   a.retries.Load(),
-		Waiting:   waiting,
+		Waiting:   a.waiting.Load(),
 		SaveFails: a.saveFails.Load(),
 	}
 }

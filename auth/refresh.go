@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"golang.org/x/oauth2"
 
@@ -39,8 +38,7 @@ func (a *Authenticator) ownRefresh(ctx context.Context) bool {
 // like the rest, so it can leave on its own ctx without failing the
 // refresh. a.mu must be held.
 func (a *Authenticator) joinLocked() chan result {
-	ch := make(chan result, 1)
-	a.subscribers = append(a.subscribers, ch)
+	ch := a.subscribeLocked()
 	if !a.isRefreshing {
 		a.isRefreshing = true
 		a.fast.Store(nil)
@@ -49,19 +47,25 @@ func (a *Authenticator) joinLocked() chan result {
 	return ch
 }
 
+// subscribeLocked adds a subscriber to the turn under way. a.mu must be
+// held; the caller must then wait on the channel.
+func (a *Authenticator) subscribeLocked() chan result {
+	ch := make(chan result, 1) // buffered: the turn's end never blocks on a waiter that left
+	a.subscribers = append(a.subscribers, ch)
+	a.waiting.Add(1)
+	return ch
+}
+
 // wait blocks until the turn ch subscribed to ends, or ctx does. A caller
-// whose ctx ends leaves the queue with ctx's error; the others keep waiting
+// whose ctx ends leaves the queue at once with ctx's error, in O(1): its
+// channel stays in subscribers until the turn ends. The others keep waiting
 // and the refresh goes on.
 func (a *Authenticator) wait(ctx context.Context, ch chan result) (result, error) {
+	defer a.waiting.Add(-1)
 	select {
 	case r := <-ch:
 		return r, nil
 	case <-ctx.Done():
-		a.mu.Lock()
-		if i := slices.Index(a.subscribers, ch); i >= 0 {
-			a.subscribers = slices.Delete(a.subscribers, i, i+1)
-		}
-		a.mu.Unlock()
 		return result{}, ctx.Err()
 	}
 }
@@ -82,8 +86,7 @@ func (a *Authenticator) takeTurn(ctx context.Context) error {
 			a.mu.Unlock()
 			return errOwnRefresh
 		}
-		ch := make(chan result, 1)
-		a.subscribers = append(a.subscribers, ch)
+		ch := a.subscribeLocked()
 		a.mu.Unlock()
 		if _, err := a.wait(ctx, ch); err != nil {
 			return err

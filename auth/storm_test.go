@@ -377,6 +377,56 @@ func TestCanceledWaiterLeavesAtOnceAndTheRefreshGoesOn(t *testing.T) {
 	assert.EqualValues(t, 0, a.Stats().Failures)
 }
 
+// TestWaitersLeaveWithoutTheLock: waiters whose contexts end together (a
+// burst of requests timing out during a slow refresh) leave without taking
+// mu, so they neither queue on it nor search the subscriber list under it,
+// which cost O(N²) for N of them (BenchmarkWaitersLeavingTogether). Waiting
+// counts only the waiters still there.
+func TestWaitersLeaveWithoutTheLock(t *testing.T) {
+	const n = 100
+	release := make(chan struct{})
+	a := newAuth(t, Options{Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		<-release
+		return tokenWith("t2", time.Time{}), nil
+	}})
+	require.NoError(t, a.SetToken(context.Background(), tokenWith("t1", time.Time{})))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	left := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := a.Refresh(ctx)
+			left <- err
+		}()
+	}
+	stays := make(chan *oauth2.Token, 1)
+	go func() {
+		tok, _ := a.Refresh(context.Background())
+		stays <- tok
+	}()
+	eventually(t, waiting(a, n+1), "all waiters")
+
+	a.mu.Lock() // held elsewhere, e.g. by the end of a turn
+	cancel()
+	timeout := time.After(5 * time.Second)
+	for i := range n {
+		select {
+		case err := <-left:
+			assert.ErrorIs(t, err, context.Canceled)
+		case <-timeout:
+			a.mu.Unlock()
+			t.Fatalf("%d of %d canceled waiters are stuck on the lock", n-i, n)
+		}
+	}
+	a.mu.Unlock()
+	assert.EqualValues(t, 1, a.Stats().Waiting, "the waiters that left are not counted")
+
+	close(release)
+	assert.Equal(t, "t2", (<-stays).AccessToken, "the waiter that stayed got the new token")
+	assert.EqualValues(t, 0, a.Stats().Waiting)
+}
+
 func TestServerThatAlwaysRefusesEndsInBoundedTimeAndRefreshes(t *testing.T) {
 	const maxRetries = 2
 	c, mock := newMockClient()
