@@ -8,6 +8,7 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/axiosgo/axios"
 	"github.com/axiosgo/axios/auth/authtest"
+	"github.com/axiosgo/axios/interceptors"
 	"github.com/axiosgo/axios/storage"
 )
 
@@ -460,12 +462,32 @@ func TestLockOutageDoesNotLogTheProcessOutForGood(t *testing.T) {
 	assert.Zero(t, failures.Load())
 }
 
+// syncBuffer is a bytes.Buffer that loggers on several goroutines (a
+// refresh still running after its timeout among them) may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
 func TestNoTokenValueInErrorsOrLogs(t *testing.T) {
-	var logs bytes.Buffer
+	var logs syncBuffer
 	oldLog, oldFlags := log.Writer(), log.Flags()
 	log.SetOutput(&logs)
 	oldSlog := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	slog.SetDefault(logger)
 	t.Cleanup(func() {
 		log.SetOutput(oldLog)
 		log.SetFlags(oldFlags)
@@ -476,8 +498,11 @@ func TestNoTokenValueInErrorsOrLogs(t *testing.T) {
 	srv := newServer(t, authtest.Options{ClientID: "app", ClientSecret: "s3cret"})
 	var secrets []string
 	var errs []error
-	collect := func(tok *oauth2.Token, err error) {
+	keep := func(tok *oauth2.Token) {
 		secrets = append(secrets, tok.AccessToken, tok.RefreshToken)
+	}
+	collect := func(tok *oauth2.Token, err error) {
+		keep(tok)
 		errs = append(errs, err)
 	}
 	oauthCfg := &oauth2.Config{ClientID: "app", ClientSecret: "s3cret", Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL()}}
@@ -493,13 +518,33 @@ func TestNoTokenValueInErrorsOrLogs(t *testing.T) {
 	}
 	for name, mk := range refreshers {
 		c := newClient(t, srv)
+		// One Logger installed before the pair logs every attempt with the
+		// headers as sent, the JSON refreshers' calls included; one after it
+		// logs what the caller gets, the refresh failures included.
+		interceptors.NewLogger(logger, interceptors.LogRequestHeaders(), interceptors.LogResponseHeaders()).Install(c)
 		a := newAuth(t, Options{Refresh: mk(c), RefreshTimeout: 300 * time.Millisecond})
+		a.Install(c)
+		interceptors.NewLogger(logger.With("side", "caller"), interceptors.LogRequestHeaders(), interceptors.LogResponseHeaders()).Install(c)
+
+		// A refresh that succeeds: the refused attempt and the retry.
 		tok := srv.Issue("demo")
-		login(t, a, c, tok)
+		require.NoError(t, a.SetToken(ctx, tok))
+		srv.Revoke()
+		_, err := c.Get(ctx, "/api/x", axios.Config{Params: url.Values{"round": {name + "-ok"}}})
+		require.NoError(t, err, name)
+		keep(tok)
+		refreshed, err := a.Token(ctx)
+		require.NoError(t, err)
+		require.NotEqual(t, tok.AccessToken, refreshed.AccessToken)
+		keep(refreshed)
+
+		// A refresh that fails.
+		tok = srv.Issue("demo")
+		require.NoError(t, a.SetToken(ctx, tok))
 		srv.Revoke()
 		srv.RevokeRefresh()
-		_, err := c.Post(ctx, "/api/x", map[string]string{"note": name})
-		require.Error(t, err, name)
+		_, err = c.Post(ctx, "/api/x", map[string]string{"note": name})
+		require.ErrorIs(t, err, ErrRefreshFailed, name)
 		collect(tok, err)
 
 		// And a waiter canceled while a refresh hangs.
@@ -527,7 +572,13 @@ func TestNoTokenValueInErrorsOrLogs(t *testing.T) {
 			}
 		}
 	}
+	out := logs.String()
+	for _, name := range []string{"seed000", "seed001", "oauth2"} {
+		assert.Contains(t, out, "round="+name+"-ok", "the Logger logged the %s rounds", name)
+	}
+	assert.Contains(t, out, "request_headers.Authorization=REDACTED", "the Logger saw the Authorization header")
+	assert.Contains(t, out, "auth: refresh failed", "the Logger logged the refresh failures")
 	for _, s := range secrets {
-		assert.False(t, strings.Contains(logs.String(), s), "a log line contains a token")
+		assert.False(t, strings.Contains(out, s), "a log line contains a token")
 	}
 }
