@@ -131,8 +131,9 @@ type Authenticator struct {
 
 	// loadMu makes concurrent first uses load the store once.
 	loadMu sync.Mutex
-	// loadedFast mirrors loaded for the per-request fast path: no lock.
-	loadedFast atomic.Bool
+	// loaded is set, under mu, once the store was read or a token set: the
+	// per-request path reads it without a lock.
+	loaded atomic.Bool
 	// fast is what AttachHeader needs when no refresh is under way, or nil
 	// while one is; written under mu, read without it.
 	fast atomic.Pointer[fastState]
@@ -142,7 +143,6 @@ type Authenticator struct {
 	// request either starts the refresh or joins it, never both, never
 	// neither.
 	mu           sync.Mutex
-	loaded       bool          // the store was read once
 	token        *oauth2.Token // the current token, owned here; nil: none
 	since        time.Time     // when this process got token
 	fromStore    bool          // token was read from the store, not handed over by a refresh or SetToken
@@ -332,21 +332,12 @@ func (a *Authenticator) Stats() Stats {
 // ensureLoaded reads the store the first time a token is needed. Later
 // requests use the cached copy: no store round trip per request.
 func (a *Authenticator) ensureLoaded(ctx context.Context) error {
-	if a.loadedFast.Load() {
-		return nil
-	}
-	a.mu.Lock()
-	loaded := a.loaded
-	a.mu.Unlock()
-	if loaded {
+	if a.loaded.Load() {
 		return nil
 	}
 	a.loadMu.Lock()
 	defer a.loadMu.Unlock()
-	a.mu.Lock()
-	loaded = a.loaded
-	a.mu.Unlock()
-	if loaded {
+	if a.loaded.Load() {
 		return nil
 	}
 	tok, err := a.store.Load(ctx)
@@ -360,7 +351,7 @@ func (a *Authenticator) ensureLoaded(ctx context.Context) error {
 		tok = nil
 	}
 	a.mu.Lock()
-	if !a.loaded { // SetToken may have won the race; its token is newer.
+	if !a.loaded.Load() { // SetToken may have won the race; its token is newer.
 		a.setLocked(tok, true)
 	}
 	a.mu.Unlock()
@@ -370,8 +361,7 @@ func (a *Authenticator) ensureLoaded(ctx context.Context) error {
 // setLocked makes tok (owned by the Authenticator) the current token:
 // fromStore when it was read from the store, else it has just arrived.
 func (a *Authenticator) setLocked(tok *oauth2.Token, fromStore bool) {
-	a.loaded = true
-	a.loadedFast.Store(true)
+	a.loaded.Store(true)
 	a.token = tok
 	a.since = timeNow()
 	a.fromStore = fromStore
