@@ -54,9 +54,10 @@ type Options struct {
 	// RefreshBefore is refreshed before it is sent. The window is at most
 	// half the token's lifetime as this process saw it, so tokens shorter
 	// lived than RefreshBefore are not refreshed on every request, and a
-	// token that was already expired when a refresh or SetToken handed it
-	// over (a server clock behind this one's) is not refreshed proactively
-	// at all: a 401 refreshes it if the server refuses it.
+	// token that was already expired when this process's refresh or
+	// SetToken handed it over (a server clock behind this one's) is not
+	// refreshed proactively at all: a 401 refreshes it if the server
+	// refuses it.
 	// 0: 30s; negative: never proactively (a 401 still refreshes).
 	RefreshBefore time.Duration
 
@@ -145,7 +146,7 @@ type Authenticator struct {
 	mu           sync.Mutex
 	token        *oauth2.Token // the current token, owned here; nil: none
 	since        time.Time     // when this process got token
-	fromStore    bool          // token was read from the store, not handed over by a refresh or SetToken
+	fromStore    bool          // token was read from the store (loaded or adopted), not handed over by a refresh or SetToken
 	generation   uint64        // bumped each time token changes
 	sent         *sentToken    // header value and generation of token, made once per token
 	isRefreshing bool          // a refresh (or SetToken, Logout) holds the turn
@@ -359,7 +360,8 @@ func (a *Authenticator) ensureLoaded(ctx context.Context) error {
 }
 
 // setLocked makes tok (owned by the Authenticator) the current token:
-// fromStore when it was read from the store, else it has just arrived.
+// fromStore when it was read from the store, at first use or adopted from
+// another process, else it has just arrived.
 func (a *Authenticator) setLocked(tok *oauth2.Token, fromStore bool) {
 	a.loaded.Store(true)
 	a.token = tok
@@ -419,7 +421,8 @@ func (a *Authenticator) expiringLocked(force bool) bool {
 // SetToken (a server clock behind ours, a JWT exp read without expires_in)
 // is never due: its refresh would bring another such token, once per
 // request. It is sent, and a 401 refreshes it if the server refuses it. One
-// read from the store may have expired since it was saved: it is due.
+// read from the store, at first use or adopted from another process, may
+// have expired since it was saved: it is due.
 func (a *Authenticator) refreshAtLocked(force bool) time.Time {
 	tok := a.token
 	if tok == nil || tok.Expiry.IsZero() {

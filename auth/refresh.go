@@ -17,7 +17,7 @@ import (
 //	errors.Is(err, myRefresherErr)        // and why
 //
 // The user is logged out then, unless a shared store could not be locked or
-// read (see [Options].OnFailure).
+// read (see [Options.OnFailure]).
 var ErrRefreshFailed = errors.New("auth: refresh failed")
 
 // refreshKey marks the context a refresh runs on. Its value is the
@@ -99,14 +99,16 @@ func (a *Authenticator) takeTurn(ctx context.Context) error {
 // New requests see the new token at once; the subscribers are resumed by
 // the caller, after the hooks.
 func (a *Authenticator) endTurn(tok *oauth2.Token, err error) {
-	subs, r := a.publish(tok, err)
+	subs, r := a.publish(tok, false, err)
 	resume(subs, r)
 }
 
-func (a *Authenticator) publish(tok *oauth2.Token, err error) ([]chan result, result) {
+// publish makes tok the current token (fromStore: adopted from a shared
+// store), ends the turn, and returns the subscribers to resume with err.
+func (a *Authenticator) publish(tok *oauth2.Token, fromStore bool, err error) ([]chan result, result) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.setLocked(tok, false)
+	a.setLocked(tok, fromStore)
 	return a.releaseLocked(err)
 }
 
@@ -136,10 +138,10 @@ func resume(subs []chan result, r result) {
 type refreshOutcome int
 
 const (
-	refreshed   refreshOutcome = iota // this process refreshed the token
-	adopted                           // another process had: its token was taken from the store
-	failed                            // the refresh failed: the user is logged out
-	unavailable                       // the shared store could not be locked or read: the token is kept
+	refreshDone        refreshOutcome = iota // this process refreshed the token
+	refreshAdopted                           // another process had: its token was taken from the store
+	refreshFailed                            // the user is logged out
+	refreshUnavailable                       // the shared store could not be locked or read: the token is kept
 )
 
 // runRefresh is the one refresh of a turn. It runs on its own goroutine and
@@ -156,25 +158,25 @@ func (a *Authenticator) runRefresh(stale *oauth2.Token) {
 	}
 	var subs []chan result
 	var r result
-	if outcome == unavailable {
+	if outcome == refreshUnavailable {
 		// Nothing was learnt about the token: another process may have
 		// saved a good one. Dropping ours would leave this process without
 		// a token, and, with the store read once, never reading it again.
 		subs, r = a.keep(err)
 	} else {
-		subs, r = a.publish(tok, err)
+		subs, r = a.publish(tok, outcome == refreshAdopted, err)
 	}
 
 	hookCtx := context.WithoutCancel(ctx)
 	switch outcome {
-	case failed:
+	case refreshFailed:
 		a.failures.Add(1)
 		if a.onFailure != nil {
 			a.onFailure(hookCtx, err)
 		}
-	case adopted:
+	case refreshAdopted:
 		a.adopted.Add(1)
-	case refreshed:
+	case refreshDone:
 		a.refreshes.Add(1)
 		if a.onRefresh != nil {
 			a.onRefresh(hookCtx, cloneToken(tok))
@@ -190,14 +192,14 @@ func (a *Authenticator) runRefresh(stale *oauth2.Token) {
 // refresh once per expiry, which refresh-token rotation needs.
 //
 // On a failure the store is cleared (the user is logged out), except when
-// the lock could not be taken or the token not reloaded (unavailable): then
+// the lock could not be taken or the token not reloaded: then
 // another process may hold a good token in the store, and a later refresh
 // finds it.
 func (a *Authenticator) refreshShared(ctx context.Context, stale *oauth2.Token) (*oauth2.Token, refreshOutcome, error) {
 	if locker, ok := a.store.(storage.Locker); ok {
 		unlock, err := locker.Lock(ctx)
 		if err != nil {
-			return nil, unavailable, fmt.Errorf("lock store: %w", err)
+			return nil, refreshUnavailable, fmt.Errorf("lock store: %w", err)
 		}
 		defer func() {
 			uctx, cancel := a.cleanupContext(ctx)
@@ -207,11 +209,11 @@ func (a *Authenticator) refreshShared(ctx context.Context, stale *oauth2.Token) 
 		stored, err := a.store.Load(ctx)
 		switch {
 		case errors.Is(err, storage.ErrNoToken):
-			return nil, failed, errNoToken // another process logged out
+			return nil, refreshFailed, errNoToken // another process logged out
 		case err != nil:
-			return nil, unavailable, fmt.Errorf("reload token: %w", err)
+			return nil, refreshUnavailable, fmt.Errorf("reload token: %w", err)
 		case stored.AccessToken != "" && (stale == nil || stored.AccessToken != stale.AccessToken):
-			return stored, adopted, nil
+			return stored, refreshAdopted, nil
 		}
 		stale = stored // the same access token; its refresh token is the newest
 	}
@@ -220,7 +222,7 @@ func (a *Authenticator) refreshShared(ctx context.Context, stale *oauth2.Token) 
 		cctx, cancel := a.cleanupContext(ctx)
 		_ = a.store.Clear(cctx) // the token is dropped from memory either way
 		cancel()
-		return nil, failed, err
+		return nil, refreshFailed, err
 	}
 	// The Refresher may have used most of ctx; a rotated refresh token that
 	// is not saved is lost to the other processes, so the save gets its own
@@ -231,7 +233,7 @@ func (a *Authenticator) refreshShared(ctx context.Context, stale *oauth2.Token) 
 		// The new token is good: keep using it in this process.
 		a.saveFails.Add(1)
 	}
-	return tok, refreshed, nil
+	return tok, refreshDone, nil
 }
 
 // callRefresher calls the Refresher and gives up on it when ctx ends, so

@@ -250,3 +250,33 @@ func TestTokenExpiredOnArrivalIsNotRefreshedPerRequest(t *testing.T) {
 	send(c, "refreshed")
 	assert.EqualValues(t, 1, calls.Load(), "the stored token expired since: refreshed once, before it was sent")
 }
+
+// TestAdoptedExpiredTokenIsRefreshedBeforeItIsSent: a token adopted from a
+// shared store was saved by another process at some time this one does not
+// know, and may have expired since, as one loaded at start may. It is
+// refreshed before it is sent, rather than spending the retry of the
+// request that found it on a certain 401.
+func TestAdoptedExpiredTokenIsRefreshedBeforeItIsSent(t *testing.T) {
+	ctx := context.Background()
+	clock := useFakeClock(t)
+	store := newLockingStore()
+	var calls atomic.Int64
+	c, mock := newMockClient()
+	headerEcho(mock, "Authorization")
+	a := newAuth(t, Options{Store: store, Refresh: counted(func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		return tokenWith("fresh", timeNow().Add(time.Hour)), nil
+	}, &calls)})
+	login(t, a, c, tokenWith("t1", clock.Now().Add(time.Hour)))
+
+	// Another process refreshed long ago; its token has expired since.
+	require.NoError(t, store.Memory.Save(ctx, tokenWith("old", clock.Now().Add(-time.Minute))))
+	tok, err := a.Refresh(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "old", tok.AccessToken, "adopted")
+	assert.EqualValues(t, 0, calls.Load())
+
+	resp, err := c.Get(ctx, "/x")
+	require.NoError(t, err)
+	assert.Equal(t, "Bearer fresh", string(resp.Data))
+	assert.EqualValues(t, 1, calls.Load())
+}
