@@ -371,7 +371,7 @@ func (a *Authenticator) setLocked(tok *oauth2.Token, fromStore bool) {
 	a.sent = &sentToken{gen: a.generation}
 	if tok != nil {
 		h := a.headerValue(tok)
-		a.sent.header, a.sent.value = h, []string{h}
+		a.sent.header = h
 	}
 	a.publishFastLocked()
 }
@@ -397,11 +397,6 @@ func (a *Authenticator) publishFastLocked() {
 type sentToken struct {
 	gen    uint64
 	header string // "" when there was no token
-	// value is {header}, the header's value in every request sent with this
-	// token: no slice per request. Its len is its cap, so an Add to the
-	// header copies it; an interceptor that writes into the slice itself
-	// instead of calling Set would change it for every request.
-	value []string
 }
 
 // expiringLocked reports whether the current token should be refreshed

@@ -110,7 +110,9 @@ func (a *Authenticator) setHeader(cfg *axios.Config, sent *sentToken) {
 		delete(cfg.Headers, a.header)
 		return
 	}
-	cfg.Headers[a.header] = sent.value
+	// A slice per request: an interceptor may write into it, and that must
+	// never reach another request's header.
+	cfg.Headers[a.header] = []string{sent.header}
 }
 
 // HandleError is the response half of the pair, for a response
