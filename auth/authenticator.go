@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"net/http"
 	"slices"
 	"sync"
@@ -144,13 +145,14 @@ type Authenticator struct {
 	// request either starts the refresh or joins it, never both, never
 	// neither.
 	mu           sync.Mutex
-	token        *oauth2.Token // the current token, owned here; nil: none
-	since        time.Time     // when this process got token
-	fromStore    bool          // token was read from the store (loaded or adopted), not handed over by a refresh or SetToken
-	generation   uint64        // bumped each time token changes
-	sent         *sentToken    // header value and generation of token, made once per token
-	isRefreshing bool          // a refresh (or SetToken, Logout) holds the turn
-	subscribers  []chan result // waiting for the turn under way to end, and any that left
+	token        *oauth2.Token           // the current token, owned here; nil: none
+	since        time.Time               // when this process got token
+	fromStore    bool                    // token was read from the store (loaded or adopted), not handed over by a refresh or SetToken
+	generation   uint64                  // bumped each time token changes
+	sent         *sentToken              // header value and generation of token, made once per token
+	issued       [issuedKept]issuedToken // the last tokens with a header, newest at generation%issuedKept
+	isRefreshing bool                    // a refresh (or SetToken, Logout) holds the turn
+	subscribers  []chan result           // waiting for the turn under way to end, and any that left
 
 	// waiting counts the subscribers still waiting. One whose ctx ended
 	// leaves its buffered channel in subscribers rather than searching the
@@ -159,6 +161,8 @@ type Authenticator struct {
 	waiting atomic.Int64
 
 	refreshes, adopted, failures, retries, saveFails atomic.Int64
+
+	seed maphash.Seed // for issuedToken.sum
 }
 
 // result is what a turn hands each subscriber: the token after it (nil when
@@ -194,6 +198,7 @@ func New(opts Options) (*Authenticator, error) {
 		maxRetries:    opts.MaxRetries,
 		onRefresh:     opts.OnRefresh,
 		onFailure:     opts.OnFailure,
+		seed:          maphash.MakeSeed(),
 	}
 	if a.store == nil {
 		a.store = storage.NewMemory()
@@ -370,10 +375,53 @@ func (a *Authenticator) setLocked(tok *oauth2.Token, fromStore bool) {
 	a.generation++
 	a.sent = &sentToken{gen: a.generation}
 	if tok != nil {
-		h := a.headerValue(tok)
-		a.sent.header = h
+		a.sent.header = a.headerValue(tok)
+		a.issued[a.generation%issuedKept] = issuedToken{sum: maphash.String(a.seed, a.sent.header), gen: a.generation}
 	}
 	a.publishFastLocked()
+}
+
+// issuedKept is how many of its last tokens an Authenticator recognizes in
+// a request's header: a header it set with one of them is its own (replaced
+// by the current token, and refreshed on a 401); any other is the caller's.
+const issuedKept = 64
+
+// issuedToken is one of the last tokens, as issuedBy recognizes it: a hash
+// of its header value, so that the tokens themselves are not kept.
+type issuedToken struct {
+	sum uint64 // maphash of the header value, with Authenticator.seed
+	gen uint64 // 0: none
+}
+
+// issuedBy reports whether h is the header value of one of the last
+// issuedKept tokens. It is lock-free for the current token, the common case.
+func (a *Authenticator) issuedBy(h string) bool {
+	if f := a.fast.Load(); f != nil && f.sent.header == h {
+		return true
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.issuedByLocked(h)
+	return ok
+}
+
+// issuedByLocked returns the generation of the newest of the last
+// issuedKept tokens whose header value is h.
+func (a *Authenticator) issuedByLocked(h string) (gen uint64, ok bool) {
+	if h == "" {
+		return 0, false
+	}
+	if a.sent != nil && a.sent.header == h {
+		return a.sent.gen, true
+	}
+	sum := maphash.String(a.seed, h)
+	for i := uint64(0); i < issuedKept && i < a.generation; i++ {
+		g := a.generation - i
+		if t := a.issued[g%issuedKept]; t.gen == g && t.sum == sum {
+			return g, true
+		}
+	}
+	return 0, false
 }
 
 // fastState lets AttachHeader send the current token without taking mu.
@@ -391,9 +439,9 @@ func (a *Authenticator) publishFastLocked() {
 	a.fast.Store(&fastState{sent: a.sent, refreshAt: a.refreshAtLocked(false)})
 }
 
-// sentToken is what a request records in its Meta about the token it was
-// sent with. One is shared by every request sent with the same token, so
-// recording it allocates nothing.
+// sentToken is a token as requests carry it: its header value, made once
+// per token, and its generation. One is shared by every request sent with
+// the same token.
 type sentToken struct {
 	gen    uint64
 	header string // "" when there was no token

@@ -141,6 +141,56 @@ func TestAttachHeader(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "Bearer two", string(resp.Data))
 	})
+	t.Run("a request sent with a token records nothing in Meta", func(t *testing.T) {
+		c, mock := newMockClient()
+		headerEcho(mock, "Authorization")
+		a := newAuth(t, Options{Refresh: nopRefresh})
+		login(t, a, c, tokenWith("t", time.Time{}))
+		resp, err := c.Get(ctx, "/x")
+		require.NoError(t, err)
+		assert.Equal(t, "Bearer t", string(resp.Data))
+		assert.Nil(t, resp.Config.Meta, "its header says which token it carried: no map per request")
+	})
+	t.Run("the header of one of the last 64 tokens is replaced, an older one is the caller's", func(t *testing.T) {
+		for _, later := range []int{issuedKept - 1, issuedKept} {
+			c, mock := newMockClient()
+			headerEcho(mock, "Authorization")
+			a := newAuth(t, Options{Refresh: nopRefresh})
+			login(t, a, c, tokenWith("t0", time.Time{}))
+			first, err := c.Get(ctx, "/x")
+			require.NoError(t, err)
+			for i := 1; i <= later; i++ {
+				require.NoError(t, a.SetToken(ctx, tokenWith(fmt.Sprintf("t%d", i), time.Time{})))
+			}
+			resp, err := c.Request(ctx, *first.Config)
+			require.NoError(t, err)
+			if later < issuedKept {
+				assert.Equal(t, fmt.Sprintf("Bearer t%d", later), string(resp.Data), "%d tokens later: still ours", later)
+			} else {
+				assert.Equal(t, "Bearer t0", string(resp.Data), "%d tokens later: kept as the caller's", later)
+			}
+		}
+	})
+	t.Run("a header equal to the current token is ours, whoever set it", func(t *testing.T) {
+		// Seed 002 ported as is: its own interceptor copies the stored
+		// token into the header. A 401 on it is refreshed and retried.
+		c, mock := newMockClient()
+		mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+			if bearerOf(r) == "t2" {
+				return httpmock.NewStringResponse(http.StatusOK, "ok"), nil
+			}
+			return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
+		})
+		var calls atomic.Int64
+		a := newAuth(t, Options{Refresh: counted(func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+			return tokenWith("t2", time.Time{}), nil
+		}, &calls)})
+		login(t, a, c, tokenWith("t1", time.Time{}))
+		resp, err := c.Get(ctx, "/x", axios.Config{Headers: http.Header{"Authorization": {"Bearer t1"}}})
+		require.NoError(t, err)
+		assert.Equal(t, "ok", string(resp.Data))
+		assert.EqualValues(t, 1, calls.Load())
+	})
 }
 
 // countingStore counts Loads.

@@ -14,9 +14,12 @@ import (
 // each request its own Meta copy, so this state is never shared between
 // requests, and a retry carries it to its next attempt, as seed 002's
 // _retry mark does.
+//
+// An attempt sent with a token records nothing: its header says which token
+// it carried (see issuedBy), so the common request makes no Meta map.
 const (
 	metaSkip    = "auth.skip"    // bool: SkipAuthRefresh
-	metaSent    = "auth.sent"    // *sentToken: the token the attempt was sent with
+	metaNoToken = "auth.notoken" // *sentToken: the attempt was sent without a token, at that generation
 	metaRetries = "auth.retries" // int: retries made after refreshes
 )
 
@@ -42,8 +45,9 @@ func skipped(cfg *axios.Config) bool {
 // with no token the request is sent without the header). If a refresh is
 // under way, or the token expires within RefreshBefore, it first waits for
 // that one refresh. A header the caller set on purpose is kept (seed 001
-// sends its refresh token that way); one AttachHeader set on an earlier
-// attempt is replaced.
+// sends its refresh token that way); one that carries any of the
+// Authenticator's last 64 tokens is its own, set on an earlier attempt or
+// copied from one (a Config re-sent from a Response), and is replaced.
 //
 // Requests marked with [SkipAuthRefresh], or made with the context a
 // Refresher was given, never wait. A store that fails to load the token
@@ -58,13 +62,8 @@ func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*a
 	if cfg.Headers == nil {
 		cfg.Headers = make(http.Header)
 	}
-	if cfg.Meta == nil {
-		cfg.Meta = make(map[string]any, 2)
-	}
-	if v := cfg.Headers[a.header]; len(v) > 0 && v[0] != "" {
-		if s, _ := cfg.Meta[metaSent].(*sentToken); s == nil || v[0] != s.header {
-			return cfg, nil // the caller's own credential
-		}
+	if v := cfg.Headers[a.header]; len(v) > 0 && v[0] != "" && !a.issuedBy(v[0]) {
+		return cfg, nil // the caller's own credential
 	}
 	if err := a.ensureLoaded(ctx); err != nil {
 		// An *axios.Error with the Config, so the interceptors after this
@@ -98,18 +97,23 @@ func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*a
 	return cfg, nil
 }
 
-// setHeader sends tok (nil: no header) and records which token generation
-// this attempt carries, so HandleError can tell a stale token's 401 from
-// the current token's.
+// setHeader sends sent's token. HandleError tells a stale token's 401 from
+// the current token's by the header; an attempt sent without a token (sent
+// nil or without a header) is marked in Meta with the generation it saw, so
+// that its 401 after a login is retried with the new token.
 func (a *Authenticator) setHeader(cfg *axios.Config, sent *sentToken) {
-	if sent == nil {
-		sent = &sentToken{}
-	}
-	cfg.Meta[metaSent] = sent
-	if sent.header == "" {
+	if sent == nil || sent.header == "" {
 		delete(cfg.Headers, a.header)
+		if sent == nil {
+			sent = &sentToken{}
+		}
+		if cfg.Meta == nil {
+			cfg.Meta = make(map[string]any, 1)
+		}
+		cfg.Meta[metaNoToken] = sent
 		return
 	}
+	delete(cfg.Meta, metaNoToken) // a retry of an attempt without one
 	// A slice per request: an interceptor may write into it, and that must
 	// never reach another request's header.
 	cfg.Headers[a.header] = []string{sent.header}
@@ -132,8 +136,9 @@ func (a *Authenticator) setHeader(cfg *axios.Config, sent *sentToken) {
 //
 // The refused status is passed on as it is for a request marked with
 // [SkipAuthRefresh], made with a Refresher's context, sent with a header the
-// caller set, sent without a token when there still is none, or already
-// retried MaxRetries times. A waiting request whose ctx ends fails at once
+// caller set (one that carries none of the Authenticator's last 64 tokens),
+// sent without a token when there still is none, or already retried
+// MaxRetries times. A waiting request whose ctx ends fails at once
 // with an [*axios.Error] wrapping ctx's error; a failed refresh fails every
 // waiting request with an *axios.Error that keeps the refused response and
 // wraps [ErrRefreshFailed] and the cause. A nil ctx means
@@ -153,26 +158,31 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 	}
 	cfg := axErr.Config
 	retries, _ := cfg.Meta[metaRetries].(int)
-	sentTok, attached := cfg.Meta[metaSent].(*sentToken)
-	attached = attached && sentTok.header != ""
-	var sentHeader string
-	if attached {
-		sentHeader = sentTok.header
-	}
 	if skipped(cfg) || a.ownRefresh(ctx) || retries >= a.maxRetries {
 		return nil, err
 	}
-	if v := cfg.Headers.Get(a.header); v != "" && (!attached || v != sentHeader) {
-		return nil, err // the caller's own credential was refused, not ours
+	var header string
+	if v := cfg.Headers[a.header]; len(v) > 0 {
+		header = v[0]
 	}
 
-	known := sentTok != nil
-	var sent uint64
-	if known {
-		sent = sentTok.gen
-	}
 	a.mu.Lock()
-	if !known {
+	var sent uint64 // the generation of the token the attempt carried
+	noToken, _ := cfg.Meta[metaNoToken].(*sentToken)
+	switch {
+	case header != "":
+		gen, ours := a.issuedByLocked(header)
+		if !ours {
+			a.mu.Unlock()
+			return nil, err // the caller's own credential was refused, not ours
+		}
+		sent = gen
+	case noToken != nil:
+		sent = noToken.gen
+	default:
+		// Sent past AttachHeader (the client's request interceptors were
+		// cleared, or an Adapter answered with its own Config): as if with
+		// the current token.
 		sent = a.generation
 	}
 	var next *sentToken // the token to retry with
@@ -205,7 +215,7 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 	retry := *cfg
 	retry.Meta = maps.Clone(cfg.Meta)
 	if retry.Meta == nil {
-		retry.Meta = make(map[string]any, 2)
+		retry.Meta = make(map[string]any, 1)
 	}
 	retry.Meta[metaRetries] = retries + 1
 	retry.Headers = cfg.Headers.Clone()

@@ -122,6 +122,42 @@ func TestStale401IsRetriedWithTheCurrentTokenWithoutARefresh(t *testing.T) {
 	assert.EqualValues(t, 1, a.Stats().Retries)
 }
 
+func TestA401SentBeforeLoginIsRetriedWithTheNewTokenWithoutARefresh(t *testing.T) {
+	c, mock := newMockClient()
+	arrived := make(chan struct{})
+	release := make(chan struct{})
+	var sent []string
+	var mu sync.Mutex
+	mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		mu.Lock()
+		sent = append(sent, bearerOf(r))
+		mu.Unlock()
+		if bearerOf(r) == "" {
+			close(arrived)
+			<-release // the login happens while the request without a token is on the wire
+			return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
+		}
+		return httpmock.NewStringResponse(http.StatusOK, "ok"), nil
+	})
+	var calls atomic.Int64
+	a := newAuth(t, Options{Refresh: counted(nopRefresh, &calls)})
+	a.Install(c)
+
+	done := make(chan error)
+	go func() {
+		_, err := c.Get(context.Background(), "/me")
+		done <- err
+	}()
+	<-arrived
+	require.NoError(t, a.SetToken(context.Background(), tokenWith("t1", time.Time{})))
+	close(release)
+
+	require.NoError(t, <-done)
+	assert.EqualValues(t, 0, calls.Load(), "the token it lacked arrived meanwhile: no refresh")
+	assert.Equal(t, []string{"", "t1"}, sent)
+	assert.EqualValues(t, 1, a.Stats().Retries)
+}
+
 func TestProactiveRefreshSendsNoExpiredToken(t *testing.T) {
 	const n = 100
 	clock := useFakeClock(t)
@@ -757,8 +793,11 @@ func TestHandleErrorWithoutAttachHeaderDoesNotPanic(t *testing.T) {
 		assert.EqualValues(t, 1, a.Stats().Refreshes)
 		a.mu.Lock()
 		current := a.sent
+		gen, ours := a.issuedByLocked(resp.Config.Headers.Get("Authorization"))
 		a.mu.Unlock()
-		assert.Same(t, current, resp.Config.Meta[metaSent], "the retry records the token it was sent with, generation and all")
+		assert.Equal(t, current.header, resp.Config.Headers.Get("Authorization"), "the retry carries the current token")
+		assert.True(t, ours)
+		assert.Equal(t, current.gen, gen, "its header says which token, generation and all")
 	})
 	t.Run("adapter answers with a bare Config", func(t *testing.T) {
 		c := axios.Create(axios.Config{Adapter: func(_ context.Context, cfg *axios.Config) (*axios.Response, error) {
