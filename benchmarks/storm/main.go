@@ -82,7 +82,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.contrast, "contrast", true, "with -procs > 1: also run each process on its own memory store, for contrast (expected to fail under rotation)")
 	fs.StringVar(&o.redisAddr, "redis", "", "with -store redis: the Redis address; empty starts a redis-server from PATH")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "time limit of each storm")
-	fs.StringVar(&o.memProfile, "memprofile", "", "write the heap profile taken while the -mem-n requests wait to this file (profiles every allocation: slow)")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write the heap profile taken while the -mem-n requests wait to this file, and the baseline's to this file + \".base\" (for go tool pprof -diff_base); profiles every allocation: slow")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

@@ -106,6 +106,12 @@ func measureWaiting(ctx context.Context, n int, mode string, o options) (memResu
 		wg.Wait()
 	}()
 	before := memStats()
+	if o.memProfile != "" && mode == waitAfter401 {
+		// The baseline's profile, for go tool pprof -diff_base.
+		if err := writeHeapProfile(o.memProfile + ".base"); err != nil {
+			return res, err
+		}
+	}
 	for i := range n {
 		go func() {
 			defer wg.Done()
