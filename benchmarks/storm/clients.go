@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/axiosgo/axios"
 	"github.com/axiosgo/axios/auth"
@@ -23,6 +24,7 @@ const (
 	clientAxios       = "axios+auth"
 	clientNaive       = "naive _retry"
 	clientNaiveRotate = "naive _retry, rotation on"
+	clientSingle      = "singleflight _retry"
 	clientOAuth2      = "x/oauth2 Transport"
 )
 
@@ -72,7 +74,7 @@ func newClient(name string, srv *authtest.Server, tr *http.Transport, gate <-cha
 	switch name {
 	case clientAxios:
 		return newAxiosClient(srv.URL, tr, storage.NewMemory(), srv.Issue(authtest.DefaultUser), gate)
-	case clientNaive, clientNaiveRotate:
+	case clientNaive, clientNaiveRotate, clientSingle:
 		return newNaiveClient(name, srv, tr)
 	case clientOAuth2:
 		return newOAuth2Client(srv, tr), nil
@@ -133,6 +135,11 @@ func newAxiosClientRT(baseURL string, tr *http.Transport, rt http.RoundTripper, 
 // status, marks the request's config with _retry, refreshes, saves the new
 // token and retries through the instance. Every 401 refreshes on its own:
 // nothing makes concurrent requests share one refresh.
+//
+// For clientSingle the refresh goes through a singleflight.Group, the usual
+// Go fix: 401s that arrive while a refresh is in flight share it, but one
+// that arrives after it ended starts another, since nothing tells a 401 for
+// the token just replaced from a 401 for the new one.
 func newNaiveClient(name string, srv *authtest.Server, tr *http.Transport) (*stormClient, error) {
 	store := storage.NewMemory()
 	if err := store.Save(context.Background(), srv.Issue(authtest.DefaultUser)); err != nil {
@@ -155,6 +162,19 @@ func newNaiveClient(name string, srv *authtest.Server, tr *http.Transport) (*sto
 			return nil, err
 		}
 		return tok, store.Save(ctx, tok)
+	}
+	if name == clientSingle {
+		var group singleflight.Group
+		single := refreshAccessToken
+		refreshAccessToken = func(ctx context.Context) (*oauth2.Token, error) {
+			v, err, _ := group.Do("refresh", func() (any, error) {
+				// Not ctx: the first caller's cancel must not fail the
+				// others sharing the flight.
+				return single(context.WithoutCancel(ctx))
+			})
+			tok, _ := v.(*oauth2.Token)
+			return tok, err
+		}
 	}
 
 	api := axios.Create(axios.Config{BaseURL: srv.URL})

@@ -51,6 +51,7 @@ var clientIDs = map[string]string{
 	"axios":        clientAxios,
 	"naive":        clientNaive,
 	"naive-rotate": clientNaiveRotate,
+	"singleflight": clientSingle,
 	"oauth2":       clientOAuth2,
 }
 
@@ -69,7 +70,7 @@ func main() {
 func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("storm", flag.ContinueOnError)
 	ns := fs.String("n", "10,100,1000,10000", "comma-separated numbers of concurrent requests (per process with -procs)")
-	clients := fs.String("clients", "axios,naive,naive-rotate,oauth2", "comma-separated clients: axios, naive, naive-rotate, oauth2")
+	clients := fs.String("clients", "axios,naive,naive-rotate,singleflight,oauth2", "comma-separated clients: axios, naive, naive-rotate, singleflight, oauth2")
 	var o options
 	fs.IntVar(&o.conns, "conns", 1024, "connections per client (MaxConnsPerHost); more requests queue in the transport")
 	fs.DurationVar(&o.refreshDelay, "refresh-delay", 0, "make every refresh call take this long at the server (authtest SetRefreshDelay), as a remote IdP would")

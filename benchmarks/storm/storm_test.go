@@ -49,6 +49,14 @@ func TestStormNaiveRetrySucceedsWithoutRotation(t *testing.T) {
 	require.GreaterOrEqual(t, r.refreshCalls, int64(1))
 }
 
+func TestStormSingleflightSucceedsWithRotation(t *testing.T) {
+	r, err := runStorm(context.Background(), clientSingle, 50, testOptions())
+	require.NoError(t, err)
+	require.Zero(t, r.storm.failures, "first: %v", r.storm.firstErr)
+	require.Zero(t, r.invalidGrants, "one flight at a time: no refresh token is used twice")
+	require.GreaterOrEqual(t, r.refreshCalls, int64(1))
+}
+
 func TestWaitingMemoryRunsRefreshOnce(t *testing.T) {
 	m, err := measureWaiting(context.Background(), 50, waitAfter401, testOptions())
 	require.NoError(t, err)
