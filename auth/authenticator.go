@@ -150,7 +150,8 @@ type Authenticator struct {
 	fromStore    bool                    // token was read from the store (loaded or adopted), not handed over by a refresh or SetToken
 	generation   uint64                  // bumped each time token changes
 	sent         *sentToken              // header value and generation of token, made once per token
-	issued       [issuedKept]issuedToken // the last tokens with a header, newest at generation%issuedKept
+	issued       [issuedKept]issuedToken // the last tokens set, newest at issuedN%issuedKept
+	issuedN      uint64                  // tokens set so far
 	isRefreshing bool                    // a refresh (or SetToken, Logout) holds the turn
 	subscribers  []chan result           // waiting for the turn under way to end, and any that left
 
@@ -376,21 +377,29 @@ func (a *Authenticator) setLocked(tok *oauth2.Token, fromStore bool) {
 	a.sent = &sentToken{gen: a.generation}
 	if tok != nil {
 		a.sent.header = a.headerValue(tok)
-		a.issued[a.generation%issuedKept] = issuedToken{sum: maphash.String(a.seed, a.sent.header), gen: a.generation}
+		sum := maphash.String(a.seed, a.sent.header)
+		// The same header as a kept token's (a refresh that handed back the
+		// same access token): the header no longer says which of them a
+		// request carried, so requests sent with this one say it in Meta.
+		a.sent.mark = a.issuedSumLocked(sum)
+		a.issuedN++
+		a.issued[a.issuedN%issuedKept] = issuedToken{sum: sum, gen: a.generation, mark: a.sent.mark}
 	}
 	a.publishFastLocked()
 }
 
-// issuedKept is how many of its last tokens an Authenticator recognizes in
-// a request's header: a header it set with one of them is its own (replaced
-// by the current token, and refreshed on a 401); any other is the caller's.
+// issuedKept is how many of the last tokens it set an Authenticator
+// recognizes in a request's header: a header that carries one of them is
+// its own (replaced by the current token, and refreshed on a 401); any
+// other is the caller's.
 const issuedKept = 64
 
 // issuedToken is one of the last tokens, as issuedBy recognizes it: a hash
 // of its header value, so that the tokens themselves are not kept.
 type issuedToken struct {
-	sum uint64 // maphash of the header value, with Authenticator.seed
-	gen uint64 // 0: none
+	sum  uint64 // maphash of the header value, with Authenticator.seed
+	gen  uint64 // 0: an empty slot
+	mark bool   // requests sent with it carry their sentToken in Meta
 }
 
 // issuedBy reports whether h is the header value of one of the last
@@ -401,27 +410,43 @@ func (a *Authenticator) issuedBy(h string) bool {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, ok := a.issuedByLocked(h)
-	return ok
+	return h != "" && a.issuedSumLocked(maphash.String(a.seed, h))
 }
 
-// issuedByLocked returns the generation of the newest of the last
-// issuedKept tokens whose header value is h.
+func (a *Authenticator) issuedSumLocked(sum uint64) bool {
+	for _, t := range a.issued {
+		if t.gen != 0 && t.sum == sum {
+			return true
+		}
+	}
+	return false
+}
+
+// issuedByLocked returns the generation of the token that a request sent
+// with header value h and no sentToken in its Meta carried: the newest of
+// the last issuedKept tokens with that header whose requests are not
+// marked. ok is false when h is none of theirs.
 func (a *Authenticator) issuedByLocked(h string) (gen uint64, ok bool) {
 	if h == "" {
 		return 0, false
 	}
-	if a.sent != nil && a.sent.header == h {
+	if a.sent != nil && !a.sent.mark && a.sent.header == h {
 		return a.sent.gen, true
 	}
 	sum := maphash.String(a.seed, h)
-	for i := uint64(0); i < issuedKept && i < a.generation; i++ {
-		g := a.generation - i
-		if t := a.issued[g%issuedKept]; t.gen == g && t.sum == sum {
-			return g, true
+	for i := uint64(0); i < issuedKept && i < a.issuedN; i++ {
+		t := a.issued[(a.issuedN-i)%issuedKept]
+		if t.gen == 0 || t.sum != sum {
+			continue
+		}
+		if !t.mark {
+			return t.gen, true
+		}
+		if !ok {
+			gen, ok = t.gen, true // only marked ones: the newest (its Meta was dropped)
 		}
 	}
-	return 0, false
+	return gen, ok
 }
 
 // fastState lets AttachHeader send the current token without taking mu.
@@ -445,6 +470,7 @@ func (a *Authenticator) publishFastLocked() {
 type sentToken struct {
 	gen    uint64
 	header string // "" when there was no token
+	mark   bool   // the header repeats a kept token's: requests record this in Meta
 }
 
 // expiringLocked reports whether the current token should be refreshed

@@ -12,16 +12,29 @@ import (
 
 // Keys of the per-request state kept in axios.Config.Meta. The core gives
 // each request its own Meta copy, so this state is never shared between
-// requests, and a retry carries it to its next attempt, as seed 002's
-// _retry mark does.
+// requests.
 //
-// An attempt sent with a token records nothing: its header says which token
-// it carried (see issuedBy), so the common request makes no Meta map.
+// An attempt records nothing else: its header says which token it carried
+// (see issuedByLocked), so the common request makes no Meta map. Only when
+// a token's header repeats a kept one's (a refresh handed back the same
+// access token) do its requests record which it was.
 const (
-	metaSkip    = "auth.skip"    // bool: SkipAuthRefresh
-	metaNoToken = "auth.notoken" // *sentToken: the attempt was sent without a token, at that generation
-	metaRetries = "auth.retries" // int: retries made after refreshes
+	metaSkip = "auth.skip" // bool: SkipAuthRefresh
+	metaSent = "auth.sent" // *sentToken: the token the attempt carried, when its header repeats an older one's
 )
+
+// retriesKey is the context key of the number of retries HandleError made
+// of the request under way. It travels with the retry's ctx, not its
+// Config, so it holds when a Config is replaced (an Adapter that answers
+// with one of its own) and a Config re-sent from a Response later is a new
+// request, with retries of its own. Seed 002 marks its Config with _retry.
+// It names the Authenticator, whose count it is.
+type retriesKey struct{ a *Authenticator }
+
+func (a *Authenticator) retriesOf(ctx context.Context) int {
+	n, _ := ctx.Value(retriesKey{a}).(int)
+	return n
+}
 
 // SkipAuthRefresh marks the request cfg describes so that a refused status
 // is passed on rather than refreshed, and so that the request never waits
@@ -45,9 +58,11 @@ func skipped(cfg *axios.Config) bool {
 // with no token the request is sent without the header). If a refresh is
 // under way, or the token expires within RefreshBefore, it first waits for
 // that one refresh. A header the caller set on purpose is kept (seed 001
-// sends its refresh token that way); one that carries any of the
-// Authenticator's last 64 tokens is its own, set on an earlier attempt or
-// copied from one (a Config re-sent from a Response), and is replaced.
+// sends its refresh token that way); one that carries any of the last 64
+// tokens the Authenticator set (the stored token included, once loaded) is
+// its own, whoever set it: an earlier attempt, a Config re-sent from a
+// Response, or a ported interceptor that copies the stored token. It is
+// replaced by the current token.
 //
 // Requests marked with [SkipAuthRefresh], or made with the context a
 // Refresher was given, never wait. A store that fails to load the token
@@ -62,13 +77,14 @@ func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*a
 	if cfg.Headers == nil {
 		cfg.Headers = make(http.Header)
 	}
-	if v := cfg.Headers[a.header]; len(v) > 0 && v[0] != "" && !a.issuedBy(v[0]) {
-		return cfg, nil // the caller's own credential
+	loadErr := a.ensureLoaded(ctx) // first, so a header copied from the store is known as ours
+	if v := cfg.Headers[a.header]; len(v) > 0 && v[0] != "" && (loadErr != nil || !a.issuedBy(v[0])) {
+		return cfg, nil // the caller's own credential: it needs no token of ours
 	}
-	if err := a.ensureLoaded(ctx); err != nil {
+	if loadErr != nil {
 		// An *axios.Error with the Config, so the interceptors after this
 		// one (Loading, Logger) know which request failed.
-		return nil, &axios.Error{Message: err.Error(), Code: axios.CodeBadOptionValue, Config: cfg, Err: err}
+		return nil, &axios.Error{Message: loadErr.Error(), Code: axios.CodeBadOptionValue, Config: cfg, Err: loadErr}
 	}
 
 	if f := a.fast.Load(); f != nil && (f.refreshAt.IsZero() || timeNow().Before(f.refreshAt)) {
@@ -97,23 +113,23 @@ func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*a
 	return cfg, nil
 }
 
-// setHeader sends sent's token. HandleError tells a stale token's 401 from
-// the current token's by the header; an attempt sent without a token (sent
-// nil or without a header) is marked in Meta with the generation it saw, so
-// that its 401 after a login is retried with the new token.
+// setHeader sends sent's token (nil or without a header: none). A token
+// whose header repeats a kept one's is recorded in Meta, so HandleError
+// knows which of them the attempt carried; any other needs no record.
 func (a *Authenticator) setHeader(cfg *axios.Config, sent *sentToken) {
 	if sent == nil || sent.header == "" {
 		delete(cfg.Headers, a.header)
-		if sent == nil {
-			sent = &sentToken{}
-		}
+		delete(cfg.Meta, metaSent)
+		return
+	}
+	if sent.mark {
 		if cfg.Meta == nil {
 			cfg.Meta = make(map[string]any, 1)
 		}
-		cfg.Meta[metaNoToken] = sent
-		return
+		cfg.Meta[metaSent] = sent
+	} else {
+		delete(cfg.Meta, metaSent) // a retry of an attempt that had one
 	}
-	delete(cfg.Meta, metaNoToken) // a retry of an attempt without one
 	// A slice per request: an interceptor may write into it, and that must
 	// never reach another request's header.
 	cfg.Headers[a.header] = []string{sent.header}
@@ -134,14 +150,20 @@ func (a *Authenticator) setHeader(cfg *axios.Config, sent *sentToken) {
 //     is retried (axios-auth-refresh retries only the first: its issue #307);
 //   - else a refresh it starts, which the others then join.
 //
+// A request sent without a token (there was none yet, or an interceptor
+// removed it) is retried with the current one, as one sent with an older
+// token is; refused again, it is refreshed. The retry count travels with
+// the retry's ctx, so a Config re-sent later from a Response is a new
+// request.
+//
 // The refused status is passed on as it is for a request marked with
 // [SkipAuthRefresh], made with a Refresher's context, sent with a header the
-// caller set (one that carries none of the Authenticator's last 64 tokens),
-// sent without a token when there still is none, or already retried
-// MaxRetries times. A waiting request whose ctx ends fails at once
-// with an [*axios.Error] wrapping ctx's error; a failed refresh fails every
-// waiting request with an *axios.Error that keeps the refused response and
-// wraps [ErrRefreshFailed] and the cause. A nil ctx means
+// caller set (one that carries none of the last 64 tokens the
+// Authenticator set), sent without a token when there still is none, or
+// already retried MaxRetries times. A waiting request whose ctx ends fails
+// at once with an [*axios.Error] wrapping ctx's error; a failed refresh
+// fails every waiting request with an *axios.Error that keeps the refused
+// response and wraps [ErrRefreshFailed] and the cause. A nil ctx means
 // context.Background(). It is safe for concurrent use.
 func (a *Authenticator) HandleError(ctx context.Context, err error) (*axios.Response, error) {
 	c := a.installed.Load()
@@ -157,9 +179,12 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 		return nil, err
 	}
 	cfg := axErr.Config
-	retries, _ := cfg.Meta[metaRetries].(int)
+	retries := a.retriesOf(ctx)
 	if skipped(cfg) || a.ownRefresh(ctx) || retries >= a.maxRetries {
 		return nil, err
+	}
+	if a.ensureLoaded(ctx) != nil {
+		return nil, err // the store fails: no token to retry with
 	}
 	var header string
 	if v := cfg.Headers[a.header]; len(v) > 0 {
@@ -168,21 +193,22 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 
 	a.mu.Lock()
 	var sent uint64 // the generation of the token the attempt carried
-	noToken, _ := cfg.Meta[metaNoToken].(*sentToken)
-	switch {
-	case header != "":
+	if m, _ := cfg.Meta[metaSent].(*sentToken); m != nil && header != "" && m.header == header {
+		sent = m.gen
+	} else if header != "" {
 		gen, ours := a.issuedByLocked(header)
 		if !ours {
 			a.mu.Unlock()
 			return nil, err // the caller's own credential was refused, not ours
 		}
 		sent = gen
-	case noToken != nil:
-		sent = noToken.gen
-	default:
-		// Sent past AttachHeader (the client's request interceptors were
-		// cleared, or an Adapter answered with its own Config): as if with
-		// the current token.
+	}
+	// Else sent without a token: there was none yet, an interceptor removed
+	// it, or the Config does not show it (the request went past AttachHeader,
+	// or an Adapter answered with a Config of its own). The first time, as
+	// if with a token older than any: retried with the current one. Refused
+	// again after that retry, as if with the current one: refreshed.
+	if header == "" && retries > 0 {
 		sent = a.generation
 	}
 	var next *sentToken // the token to retry with
@@ -214,17 +240,13 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 	// interceptors were cleared, or an Adapter answered with its own Config.
 	retry := *cfg
 	retry.Meta = maps.Clone(cfg.Meta)
-	if retry.Meta == nil {
-		retry.Meta = make(map[string]any, 1)
-	}
-	retry.Meta[metaRetries] = retries + 1
 	retry.Headers = cfg.Headers.Clone()
 	if retry.Headers == nil {
 		retry.Headers = make(http.Header, 1)
 	}
 	a.setHeader(&retry, next)
 	a.retries.Add(1)
-	return c.Request(ctx, retry)
+	return c.Request(context.WithValue(ctx, retriesKey{a}, retries+1), retry)
 }
 
 func (a *Authenticator) refusedToken(e *axios.Error) bool {

@@ -772,24 +772,30 @@ func TestGoroutinesWaitingOnARefreshAllResumeWhenItEnds(t *testing.T) {
 func TestHandleErrorWithoutAttachHeaderDoesNotPanic(t *testing.T) {
 	// A refused request whose Config has no Meta and no Headers: its
 	// request interceptors were cleared, or an Adapter answered with a
-	// Config of its own.
+	// Config of its own. Such a 401 is first retried with the current
+	// token, as one sent without a token is; refused again, it is
+	// refreshed. The retry count rides on the ctx, so a Config replaced on
+	// every attempt cannot loop.
 	refresh := func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
 		return tokenWith("t2", time.Time{}), nil
 	}
 	t.Run("request interceptors cleared", func(t *testing.T) {
 		c, mock := newMockClient()
+		var sent []string
 		mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+			sent = append(sent, bearerOf(r))
 			if bearerOf(r) == "t2" {
 				return httpmock.NewStringResponse(http.StatusOK, "ok"), nil
 			}
 			return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
 		})
-		a := newAuth(t, Options{Refresh: refresh})
+		a := newAuth(t, Options{Refresh: refresh, MaxRetries: 2})
 		login(t, a, c, tokenWith("t1", time.Time{}))
 		c.Interceptors.Request.Clear()
 		resp, err := c.Get(context.Background(), "/x")
 		require.NoError(t, err)
 		assert.Equal(t, "ok", string(resp.Data))
+		assert.Equal(t, []string{"", "t1", "t2"}, sent, "without a token, then the current one, then the refreshed one")
 		assert.EqualValues(t, 1, a.Stats().Refreshes)
 		a.mu.Lock()
 		current := a.sent
@@ -800,18 +806,35 @@ func TestHandleErrorWithoutAttachHeaderDoesNotPanic(t *testing.T) {
 		assert.Equal(t, current.gen, gen, "its header says which token, generation and all")
 	})
 	t.Run("adapter answers with a bare Config", func(t *testing.T) {
+		var calls atomic.Int64
 		c := axios.Create(axios.Config{Adapter: func(_ context.Context, cfg *axios.Config) (*axios.Response, error) {
+			calls.Add(1)
 			if cfg.Headers.Get("Authorization") == "Bearer t2" {
 				return &axios.Response{Status: http.StatusOK, Data: []byte("ok")}, nil
 			}
 			return &axios.Response{Status: http.StatusUnauthorized, Config: &axios.Config{URL: cfg.URL}}, nil
 		}})
-		a := newAuth(t, Options{Refresh: refresh})
+		a := newAuth(t, Options{Refresh: refresh, MaxRetries: 2})
 		login(t, a, c, tokenWith("t1", time.Time{}))
 		resp, err := c.Get(context.Background(), "/x")
 		require.NoError(t, err)
 		assert.Equal(t, "ok", string(resp.Data))
 		assert.EqualValues(t, 1, a.Stats().Refreshes)
+		assert.EqualValues(t, 3, calls.Load())
+	})
+	t.Run("adapter that always refuses with a bare Config ends", func(t *testing.T) {
+		var calls atomic.Int64
+		c := axios.Create(axios.Config{Adapter: func(_ context.Context, cfg *axios.Config) (*axios.Response, error) {
+			calls.Add(1)
+			return &axios.Response{Status: http.StatusUnauthorized, Config: &axios.Config{URL: cfg.URL}}, nil
+		}})
+		a := newAuth(t, Options{Refresh: refresh, MaxRetries: 3})
+		login(t, a, c, tokenWith("t1", time.Time{}))
+		_, err := c.Get(context.Background(), "/x")
+		ae, ok := axios.AsError(err)
+		require.True(t, ok)
+		assert.Equal(t, http.StatusUnauthorized, ae.Status())
+		assert.EqualValues(t, 4, calls.Load(), "the first attempt and MaxRetries retries")
 	})
 }
 
