@@ -78,8 +78,10 @@ type Options struct {
 	// OnRefresh, when set, is called after each refresh this process made
 	// (not for a token adopted from a shared store that another process
 	// refreshed), after the token is saved and before the waiting requests
-	// resume. Its ctx carries no deadline; requests made with it never wait
-	// for a refresh.
+	// resume. The refresh's turn has ended by then, so it may call SetToken
+	// or Logout; the waiting requests resume with the token as it is after
+	// it. Its ctx carries no deadline; requests made with it never wait for
+	// a refresh.
 	OnRefresh func(ctx context.Context, tok *oauth2.Token)
 
 	// OnFailure, when set, is called once per failed refresh that logged
@@ -148,6 +150,7 @@ type Authenticator struct {
 	token        *oauth2.Token           // the current token, owned here; nil: none
 	since        time.Time               // when this process got token
 	fromStore    bool                    // token was read from the store (loaded or adopted), not handed over by a refresh or SetToken
+	unsaved      bool                    // saving token failed: the store holds an older token of this process's, or none
 	generation   uint64                  // bumped each time token changes
 	sent         *sentToken              // header value and generation of token, made once per token
 	issued       [issuedKept]issuedToken // the last tokens set, newest at issuedN%issuedKept
@@ -249,7 +252,8 @@ func (a *Authenticator) SetToken(ctx context.Context, tok *oauth2.Token) error {
 	}
 	own := cloneToken(tok)
 	err := a.store.Save(ctx, own)
-	a.endTurn(own, nil)
+	subs, r := a.publish(own, false, err != nil, nil)
+	resume(subs, r)
 	if err != nil {
 		return fmt.Errorf("auth: save token: %w", err)
 	}
@@ -373,6 +377,7 @@ func (a *Authenticator) setLocked(tok *oauth2.Token, fromStore bool) {
 	a.token = tok
 	a.since = timeNow()
 	a.fromStore = fromStore
+	a.unsaved = false
 	a.generation++
 	a.sent = &sentToken{gen: a.generation}
 	if tok != nil {

@@ -99,16 +99,18 @@ func (a *Authenticator) takeTurn(ctx context.Context) error {
 // New requests see the new token at once; the subscribers are resumed by
 // the caller, after the hooks.
 func (a *Authenticator) endTurn(tok *oauth2.Token, err error) {
-	subs, r := a.publish(tok, false, err)
+	subs, r := a.publish(tok, false, false, err)
 	resume(subs, r)
 }
 
 // publish makes tok the current token (fromStore: adopted from a shared
-// store), ends the turn, and returns the subscribers to resume with err.
-func (a *Authenticator) publish(tok *oauth2.Token, fromStore bool, err error) ([]chan result, result) {
+// store; unsaved: the store failed to save it), ends the turn, and returns
+// the subscribers to resume with err.
+func (a *Authenticator) publish(tok *oauth2.Token, fromStore, unsaved bool, err error) ([]chan result, result) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.setLocked(tok, fromStore)
+	a.unsaved = unsaved && tok != nil
 	return a.releaseLocked(err)
 }
 
@@ -125,7 +127,12 @@ func (a *Authenticator) releaseLocked(err error) ([]chan result, result) {
 	a.subscribers = nil
 	a.isRefreshing = false
 	a.publishFastLocked()
-	return subs, result{tok: a.token, gen: a.generation, sent: a.sent, err: err}
+	return subs, a.resultLocked(err)
+}
+
+// resultLocked is what a subscriber resumes with: the token as it is now.
+func (a *Authenticator) resultLocked(err error) result {
+	return result{tok: a.token, gen: a.generation, sent: a.sent, err: err}
 }
 
 func resume(subs []chan result, r result) {
@@ -152,19 +159,18 @@ func (a *Authenticator) runRefresh(stale *oauth2.Token) {
 	ctx, cancel := context.WithTimeout(base, a.timeout)
 	defer cancel()
 
-	tok, outcome, err := a.refreshShared(ctx, stale)
+	tok, outcome, saved, err := a.refreshShared(ctx, stale)
 	if err != nil {
 		err = fmt.Errorf("%w: %w", ErrRefreshFailed, err)
 	}
 	var subs []chan result
-	var r result
 	if outcome == refreshUnavailable {
 		// Nothing was learnt about the token: another process may have
 		// saved a good one. Dropping ours would leave this process without
 		// a token, and, with the store read once, never reading it again.
-		subs, r = a.keep(err)
+		subs, _ = a.keep(err)
 	} else {
-		subs, r = a.publish(tok, outcome == refreshAdopted, err)
+		subs, _ = a.publish(tok, outcome == refreshAdopted, outcome == refreshDone && !saved, err)
 	}
 
 	hookCtx := context.WithoutCancel(ctx)
@@ -182,6 +188,12 @@ func (a *Authenticator) runRefresh(stale *oauth2.Token) {
 			a.onRefresh(hookCtx, cloneToken(tok))
 		}
 	}
+	// The turn ended before the hooks, so that they may call SetToken or
+	// Logout. The waiters resume with the token as it is now: one that a
+	// Logout meanwhile dropped is not handed out.
+	a.mu.Lock()
+	r := a.resultLocked(err)
+	a.mu.Unlock()
 	resume(subs, r)
 }
 
@@ -191,15 +203,20 @@ func (a *Authenticator) runRefresh(stale *oauth2.Token) {
 // is adopted and Refresh is not called. So processes sharing a store
 // refresh once per expiry, which refresh-token rotation needs.
 //
+// What the store holds is not adopted when it cannot be another process's
+// refresh: when saving the current token failed (the store holds an older
+// token, or none, because of that), or when it is one of this process's
+// earlier tokens. The current token is refreshed instead.
+//
 // On a failure the store is cleared (the user is logged out), except when
 // the lock could not be taken or the token not reloaded: then
 // another process may hold a good token in the store, and a later refresh
 // finds it.
-func (a *Authenticator) refreshShared(ctx context.Context, stale *oauth2.Token) (*oauth2.Token, refreshOutcome, error) {
+func (a *Authenticator) refreshShared(ctx context.Context, stale *oauth2.Token) (tok *oauth2.Token, outcome refreshOutcome, saved bool, err error) {
 	if locker, ok := a.store.(storage.Locker); ok {
 		unlock, err := locker.Lock(ctx)
 		if err != nil {
-			return nil, refreshUnavailable, fmt.Errorf("lock store: %w", err)
+			return nil, refreshUnavailable, false, fmt.Errorf("lock store: %w", err)
 		}
 		defer func() {
 			uctx, cancel := a.cleanupContext(ctx)
@@ -207,22 +224,34 @@ func (a *Authenticator) refreshShared(ctx context.Context, stale *oauth2.Token) 
 			cancel()
 		}()
 		stored, err := a.store.Load(ctx)
+		a.mu.Lock()
+		unsaved := a.unsaved // the store never got the current token
+		older := err == nil && a.olderOwnLocked(stored)
+		a.mu.Unlock()
 		switch {
-		case errors.Is(err, storage.ErrNoToken):
-			return nil, refreshFailed, errNoToken // another process logged out
+		case err != nil && !errors.Is(err, storage.ErrNoToken):
+			return nil, refreshUnavailable, false, fmt.Errorf("reload token: %w", err)
+		case unsaved:
+			// Saving the current token failed, so what the store holds (or
+			// its being empty) does not come from it: refresh ours.
 		case err != nil:
-			return nil, refreshUnavailable, fmt.Errorf("reload token: %w", err)
-		case stored.AccessToken != "" && (stale == nil || stored.AccessToken != stale.AccessToken):
-			return stored, refreshAdopted, nil
+			return nil, refreshFailed, false, errNoToken // another process logged out
+		case stored.AccessToken == "" || (stale != nil && stored.AccessToken == stale.AccessToken):
+			stale = stored // the same access token; its refresh token is the newest
+		case older:
+			// One this process had before, written back by someone: not
+			// another process's refresh. Adopting it would bring back a
+			// token (and a refresh token) already replaced.
+		default:
+			return stored, refreshAdopted, false, nil
 		}
-		stale = stored // the same access token; its refresh token is the newest
 	}
-	tok, err := a.callRefresher(ctx, stale)
+	tok, err = a.callRefresher(ctx, stale)
 	if err != nil {
 		cctx, cancel := a.cleanupContext(ctx)
 		_ = a.store.Clear(cctx) // the token is dropped from memory either way
 		cancel()
-		return nil, refreshFailed, err
+		return nil, refreshFailed, false, err
 	}
 	// The Refresher may have used most of ctx; a rotated refresh token that
 	// is not saved is lost to the other processes, so the save gets its own
@@ -232,8 +261,20 @@ func (a *Authenticator) refreshShared(ctx context.Context, stale *oauth2.Token) 
 	if err := a.store.Save(sctx, tok); err != nil {
 		// The new token is good: keep using it in this process.
 		a.saveFails.Add(1)
+		return tok, refreshDone, false, nil
 	}
-	return tok, refreshDone, nil
+	return tok, refreshDone, true, nil
+}
+
+// olderOwnLocked reports whether tok is one of this process's earlier
+// tokens, not the current one: recognized by its header among the last
+// tokens set. a.mu must be held.
+func (a *Authenticator) olderOwnLocked(tok *oauth2.Token) bool {
+	if tok == nil || tok.AccessToken == "" {
+		return false
+	}
+	gen, ok := a.issuedByLocked(a.headerValue(tok))
+	return ok && gen < a.generation
 }
 
 // callRefresher calls the Refresher and gives up on it when ctx ends, so
@@ -249,6 +290,13 @@ func (a *Authenticator) callRefresher(ctx context.Context, stale *oauth2.Token) 
 	}
 	done := make(chan outcome, 1)
 	go func() {
+		// A panic here, on a goroutine of ours, could be recovered by no
+		// caller: it fails the refresh instead of the process.
+		defer func() {
+			if p := recover(); p != nil {
+				done <- outcome{err: fmt.Errorf("auth: the Refresher panicked: %v", p)}
+			}
+		}()
 		tok, err := a.refresh(ctx, cloneToken(stale))
 		done <- outcome{tok, err}
 	}()

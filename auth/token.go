@@ -139,7 +139,10 @@ func jwtExpiry(accessToken string) time.Time {
 // TokenSource returns an oauth2.TokenSource backed by a, for code that wants
 // one (an oauth2.Transport, a gRPC credential). Token returns a copy of the
 // current token, refreshing it through a first, joining any refresh under
-// way, when it is expired or expires within Options.RefreshBefore. Its
+// way, when it is expired or expires within Options.RefreshBefore. A token
+// that was already expired when a refresh or SetToken handed it over (a
+// server clock behind ours) is returned as it is rather than refreshed on
+// every call, as the requests send it. Its
 // refreshes are a's: shared with the requests, counted in a's Stats, with
 // a's hooks. With no token it fails with an error wrapping
 // storage.ErrNoToken. It is safe for concurrent use.
