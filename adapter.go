@@ -77,7 +77,7 @@ func attachBody(_ *resty.Client, req *http.Request) error {
 		return nil
 	}
 	req.Body, req.ContentLength = b, b.n
-	req.GetBody = b.rewind
+	req.GetBody = b.again
 	return nil
 }
 
@@ -119,17 +119,26 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 
 func (b *bodyReader) Close() error { return nil }
 
-func (b *bodyReader) rewind() (io.ReadCloser, error) {
-	b.loaded = 0
-	if b.seeker != nil {
+// again is the request's GetBody: a new reader of the same bytes, for a
+// redirect (307, 308) or net/http's own retry. net/http may still be
+// writing the previous one, so it shares no read position with it: bytes
+// get a reader of their own, and so does a seeker that is an io.ReaderAt
+// (an *os.File, a *bytes.Reader). Any other seeker is rewound, which only
+// a body that was sent whole allows.
+func (b *bodyReader) again() (io.ReadCloser, error) {
+	nb := &bodyReader{data: b.data, seeker: b.seeker, start: b.start, n: b.n, progress: b.progress}
+	switch ra, ok := b.seeker.(io.ReaderAt); {
+	case b.seeker == nil:
+		nb.src = bytes.NewReader(b.data)
+	case ok:
+		nb.src = io.NewSectionReader(ra, b.start, b.n)
+	default:
 		if _, err := b.seeker.Seek(b.start, io.SeekStart); err != nil {
 			return nil, err
 		}
-		b.src = io.LimitReader(b.seeker, b.n)
-	} else {
-		b.src = bytes.NewReader(b.data)
+		nb.src = io.LimitReader(b.seeker, b.n)
 	}
-	return b, nil
+	return nb, nil
 }
 
 // encodeBody turns cfg.Data into a body and sets its Content-Type when the
@@ -150,13 +159,20 @@ func encodeBody(cfg *Config) (*bodyReader, error) {
 	case url.Values:
 		data, ctype = []byte(v.Encode()), "application/x-www-form-urlencoded"
 	case io.ReadSeeker:
-		return seekBody(cfg, v)
-	case io.Reader:
-		b, err := io.ReadAll(v)
-		if err != nil {
-			return nil, fmt.Errorf("read request body: %w", err)
+		if b, ok, err := seekBody(cfg, v); ok || err != nil {
+			return b, err
 		}
-		cfg.Data = b
+		// Not seekable after all (a pipe, a terminal): read once.
+		b, err := readOnce(cfg, v)
+		if err != nil {
+			return nil, err
+		}
+		data, ctype = b, "application/octet-stream"
+	case io.Reader:
+		b, err := readOnce(cfg, v)
+		if err != nil {
+			return nil, err
+		}
 		data, ctype = b, "application/octet-stream"
 	default:
 		b, err := json.Marshal(v)
@@ -169,11 +185,24 @@ func encodeBody(cfg *Config) (*bodyReader, error) {
 	return &bodyReader{src: bytes.NewReader(data), data: data, n: int64(len(data)), progress: cfg.OnUploadProgress}, nil
 }
 
-func seekBody(cfg *Config, rs io.ReadSeeker) (*bodyReader, error) {
+// readOnce reads a body that cannot be rewound, and puts its bytes in
+// cfg.Data, so that resending cfg sends the same bytes.
+func readOnce(cfg *Config, r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	cfg.Data = b
+	return b, nil
+}
+
+// seekBody makes a body of rs from where it is now to its end. ok is false,
+// with no error, when rs cannot seek at all (an *os.File on a pipe).
+func seekBody(cfg *Config, rs io.ReadSeeker) (b *bodyReader, ok bool, err error) {
 	if !cfg.seekSet {
 		pos, err := rs.Seek(0, io.SeekCurrent)
 		if err != nil {
-			return nil, fmt.Errorf("seek request body: %w", err)
+			return nil, false, nil
 		}
 		cfg.seekStart, cfg.seekSet = pos, true
 	}
@@ -182,11 +211,11 @@ func seekBody(cfg *Config, rs io.ReadSeeker) (*bodyReader, error) {
 		_, err = rs.Seek(cfg.seekStart, io.SeekStart)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("seek request body: %w", err)
+		return nil, false, fmt.Errorf("seek request body: %w", err)
 	}
 	setDefaultContentType(cfg, "application/octet-stream")
 	n := end - cfg.seekStart
-	return &bodyReader{src: io.LimitReader(rs, n), seeker: rs, start: cfg.seekStart, n: n, progress: cfg.OnUploadProgress}, nil
+	return &bodyReader{src: io.LimitReader(rs, n), seeker: rs, start: cfg.seekStart, n: n, progress: cfg.OnUploadProgress}, true, nil
 }
 
 func setDefaultContentType(cfg *Config, ctype string) {

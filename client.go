@@ -121,6 +121,9 @@ func (c *Client) dispatch(parent context.Context, cfg *Config) (*Response, error
 	if cfg.Timeout > 0 {
 		ctx, cancel = context.WithTimeout(parent, cfg.Timeout)
 	}
+	// Again after the request interceptors, which may have set it, as
+	// axios upper-cases the method it sends.
+	cfg.Method = upperMethod(cfg.Method)
 	var resp *Response
 	var err error
 	if cfg.Adapter != nil {

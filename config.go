@@ -18,7 +18,8 @@ import (
 // value. Headers, Params and Meta: merged key by key, the request's keys over
 // the instance's.
 type Config struct {
-	// Method is the HTTP method; "" means GET. It is upper-cased.
+	// Method is the HTTP method; "" means GET. It is upper-cased when the
+	// request is sent, also when a request interceptor set it.
 	Method string
 	// URL is the request's URL, absolute or relative to BaseURL.
 	URL string
@@ -31,10 +32,13 @@ type Config struct {
 	// has; merged per key, request over instance.
 	Params url.Values
 	// Data is the body: nil sends none; []byte and string are sent as given;
-	// an io.Reader is read once (an io.ReadSeeker is rewound instead), so a
-	// retry through the instance sends the same bytes; url.Values is sent as
-	// a form; anything else is encoded as JSON. The Content-Type follows the
-	// kind unless a header sets it.
+	// an io.Reader is read once and its bytes put in Data, so a retry
+	// through the instance sends the same bytes; an io.ReadSeeker (a file)
+	// is sent from where it is to its end and rewound instead, not held in
+	// memory (one that cannot seek, a pipe, is read once); url.Values is
+	// sent as a form; anything else is encoded as JSON. The Content-Type
+	// follows the kind unless a header sets it. Data set in the instance's
+	// defaults is shared by its requests, not copied.
 	Data any
 	// Timeout bounds the request from dispatch until its body is read;
 	// 0 means none. Exceeding it fails with [CodeConnAborted].
@@ -50,10 +54,11 @@ type Config struct {
 	// it in Response.Body for the caller to read and close.
 	ResponseType ResponseType
 	// MaxContentLength caps the response body in bytes; 0 means no limit.
-	// A longer body fails with [CodeBadResponse].
+	// A longer body fails with [CodeBadResponse]. A ResponseStream body is
+	// the caller's to bound, as in axios.
 	MaxContentLength int64
-	// MaxRedirects caps the redirects followed: 0 means up to 10, as
-	// net/http; [NoRedirects] returns the 3xx response itself. A longer chain
+	// MaxRedirects caps the redirects followed: 0 means up to 10 (net/http's
+	// own default policy stops at the 10th); [NoRedirects] returns the 3xx response itself. A longer chain
 	// fails with [CodeTooManyRedirects].
 	MaxRedirects int
 	// OnUploadProgress is called as the body is sent.
@@ -131,6 +136,12 @@ func mergeConfig(base, req *Config) *Config {
 	}
 	if out.Auth == nil {
 		out.Auth = base.Auth
+	}
+	if out.Auth != nil {
+		// A copy: an interceptor that changes it changes this request
+		// alone, never the defaults or the caller's Config.
+		auth := *out.Auth
+		out.Auth = &auth
 	}
 	if out.ResponseType == "" {
 		out.ResponseType = base.ResponseType
