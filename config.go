@@ -58,8 +58,8 @@ type Config struct {
 	// the caller's to bound, as in axios.
 	MaxContentLength int64
 	// MaxRedirects caps the redirects followed: 0 means up to 10 (net/http's
-	// own default policy stops at the 10th); [NoRedirects] returns the 3xx response itself. A longer chain
-	// fails with [CodeTooManyRedirects].
+	// own default policy stops at the 10th); [NoRedirects] returns the 3xx
+	// response itself. A longer chain fails with [CodeTooManyRedirects].
 	MaxRedirects int
 	// OnUploadProgress is called as the body is sent.
 	OnUploadProgress func(Progress)
