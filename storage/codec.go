@@ -46,6 +46,15 @@ func decodeToken(b []byte) (*oauth2.Token, error) {
 	if err := json.Unmarshal(b, &st); err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrCorrupt, describeJSONError(err, len(b)))
 	}
+	// JSON of another shape decodes without error into nothing: this
+	// package always writes access_token.
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrCorrupt, describeJSONError(err, len(b)))
+	}
+	if _, ok := fields["access_token"]; !ok {
+		return nil, fmt.Errorf("%w: a JSON object without access_token", ErrCorrupt)
+	}
 	return &oauth2.Token{
 		AccessToken:  st.AccessToken,
 		TokenType:    st.TokenType,

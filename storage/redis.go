@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,6 +47,10 @@ const (
 // it is never [ErrNoToken]. The client reconnects by itself, so the store
 // works again once Redis is back.
 //
+// Every method gives up when its ctx ends, also on a client made without
+// ContextTimeoutEnabled, where go-redis itself waits for its ReadTimeout; a
+// lock obtained after its Lock gave up is released at once.
+//
 // Redis is safe for concurrent use by multiple goroutines, and by any number
 // of processes sharing the key. Set LockTTL before the first use; the store
 // does not close the client.
@@ -79,9 +84,15 @@ func (r *Redis) Load(ctx context.Context) (*oauth2.Token, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("storage: redis load: %w", err)
 	}
-	b, err := r.rdb.Get(ctx, r.key).Bytes()
+	b, err := within(ctx, func(ctx context.Context) ([]byte, error) {
+		return r.rdb.Get(ctx, r.key).Bytes()
+	})
 	if errors.Is(err, redis.Nil) {
 		return nil, ErrNoToken
+	}
+	var rerr redis.Error
+	if errors.As(err, &rerr) && strings.HasPrefix(rerr.Error(), "WRONGTYPE") {
+		return nil, fmt.Errorf("storage: redis key %q: %w: it holds another Redis type", r.key, ErrCorrupt)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: redis load: %w", err)
@@ -106,7 +117,9 @@ func (r *Redis) Save(ctx context.Context, tok *oauth2.Token) error {
 	if err != nil {
 		return fmt.Errorf("storage: redis save: %w", err)
 	}
-	if err := r.rdb.Set(ctx, r.key, b, 0).Err(); err != nil {
+	if _, err := within(ctx, func(ctx context.Context) (string, error) {
+		return r.rdb.Set(ctx, r.key, b, 0).Result()
+	}); err != nil {
 		return fmt.Errorf("storage: redis save: %w", err)
 	}
 	return nil
@@ -117,7 +130,9 @@ func (r *Redis) Clear(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage: redis clear: %w", err)
 	}
-	if err := r.rdb.Del(ctx, r.key).Err(); err != nil {
+	if _, err := within(ctx, func(ctx context.Context) (int64, error) {
+		return r.rdb.Del(ctx, r.key).Result()
+	}); err != nil {
 		return fmt.Errorf("storage: redis clear: %w", err)
 	}
 	return nil
@@ -143,7 +158,7 @@ func (r *Redis) Lock(ctx context.Context) (func(context.Context) error, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("storage: redis lock %q: %w", key, err)
 		}
-		lock, err := r.locker.Obtain(ctx, key, ttl, nil)
+		lock, err := r.obtain(ctx, key, ttl)
 		if err == nil {
 			return r.unlockFunc(lock, ttl), nil
 		}
@@ -162,6 +177,57 @@ func (r *Redis) Lock(ctx context.Context) (func(context.Context) error, error) {
 			return nil, fmt.Errorf("storage: redis lock %q: %w", key, ctx.Err())
 		case <-timer.C:
 		}
+	}
+}
+
+// obtain tries the lock once, giving up when ctx ends. A lock that the
+// attempt obtains after that is released at once: the caller does not hold
+// it.
+func (r *Redis) obtain(ctx context.Context, key string, ttl time.Duration) (*redislock.Lock, error) {
+	type attempt struct {
+		lock *redislock.Lock
+		err  error
+	}
+	done := make(chan attempt, 1)
+	go func() {
+		lock, err := r.locker.Obtain(ctx, key, ttl, nil)
+		done <- attempt{lock, err}
+	}()
+	select {
+	case a := <-done:
+		return a.lock, a.err
+	case <-ctx.Done():
+		go func() {
+			if a := <-done; a.err == nil {
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ttl)
+				_ = a.lock.Release(rctx)
+				cancel()
+			}
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+// within runs op, and returns ctx's error when ctx ends first. go-redis
+// honours ctx's deadline only on a client made with ContextTimeoutEnabled;
+// otherwise it waits for its own ReadTimeout, which a store promising to
+// give up when ctx ends cannot. The abandoned op ends at that timeout.
+func within[T any](ctx context.Context, op func(context.Context) (T, error)) (T, error) {
+	type outcome struct {
+		v   T
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		v, err := op(ctx)
+		done <- outcome{v, err}
+	}()
+	select {
+	case o := <-done:
+		return o.v, o.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
 	}
 }
 
