@@ -120,7 +120,7 @@ func TestComposedInterceptorsServeA401StormWithOneRefresh(t *testing.T) {
 	var s sleeps
 	var hooked atomic.Int32
 
-	// The order of ORDER.md.
+	// The order docs/interceptors.md recommends.
 	interceptors.NewLogger(l, interceptors.LogRequestHeaders()).Install(c)
 	interceptors.StaticHeaders(http.Header{"usrId": {"u-17"}, "x-smp-project-code": {"acme"}}).Install(c)
 	a.Install(c)

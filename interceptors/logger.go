@@ -19,13 +19,15 @@ import (
 // seed 001's console.error in the response interceptor.
 //
 // Secrets never reach the output: the Authorization, Proxy-Authorization,
-// Cookie and Set-Cookie headers, and any header named like a token, key,
-// secret, password or session, are logged as "REDACTED"; so are the values
-// of query parameters named like secrets (access_token, refresh_token,
-// id_token, token, code, password, client_secret, api_key, apikey, key, and
-// any name containing token, secret, password or api_key, case-insensitive),
-// and the user information of a URL. Other parameters are kept, so a line
-// still says which page was asked for. Headers are logged only when asked
+// Cookie and Set-Cookie headers, and any header whose name contains token,
+// key, secret, password, session, signature, credential, authorization or
+// cookie, are logged as "REDACTED"; so are the values of query parameters
+// named like secrets (access_token, refresh_token, id_token, token, code,
+// password, client_secret, api_key, apikey, key, and any name containing
+// token, secret, password or api_key, case-insensitive), and the user
+// information of a URL, also in the URLs of the Location, Content-Location
+// and Referer headers (a redirect may carry an OAuth code). Other
+// parameters are kept, so a line still says which page was asked for. Headers are logged only when asked
 // for with [LogRequestHeaders] or [LogResponseHeaders].
 //
 // Install it before the other interceptors (see the package doc): its
@@ -229,7 +231,7 @@ func requestHeaders(cfg *axios.Config, resp *axios.Response, axErr *axios.Error)
 func (lg *Logger) configURL(cfg *axios.Config) string {
 	full, err := cfg.FullURL()
 	if err != nil {
-		return axios.RedactURL(cfg.URL)
+		return lg.RedactURL(cfg.URL)
 	}
 	return lg.RedactURL(full)
 }
@@ -308,7 +310,7 @@ var secretHeaderNames = map[string]bool{
 
 // secretHeaderParts are substrings that make a header secret: X-Api-Key,
 // X-Auth-Token, X-Csrf-Token, X-Session-Id...
-var secretHeaderParts = []string{"token", "secret", "password", "api-key", "apikey", "session", "signature", "credential"}
+var secretHeaderParts = []string{"token", "secret", "password", "key", "session", "signature", "credential", "authorization", "cookie"}
 
 func (lg *Logger) secretHeader(name string) bool {
 	n := strings.ToLower(name)
@@ -336,11 +338,24 @@ func (lg *Logger) headerValue(h http.Header) slog.Value {
 	slices.Sort(keys)
 	attrs := make([]slog.Attr, 0, len(keys))
 	for _, k := range keys {
-		v := strings.Join(h[k], ", ")
-		if lg.secretHeader(k) {
+		var v string
+		switch {
+		case lg.secretHeader(k):
 			v = Redacted
+		case urlHeaders[strings.ToLower(k)]:
+			// A redirect's Location may carry an OAuth code or token.
+			urls := make([]string, len(h[k]))
+			for i, u := range h[k] {
+				urls[i] = lg.RedactURL(u)
+			}
+			v = strings.Join(urls, ", ")
+		default:
+			v = strings.Join(h[k], ", ")
 		}
 		attrs = append(attrs, slog.String(k, v))
 	}
 	return slog.GroupValue(attrs...)
 }
+
+// urlHeaders hold a URL, logged as RedactURL gives it.
+var urlHeaders = map[string]bool{"location": true, "content-location": true, "referer": true}

@@ -28,8 +28,11 @@ type RetryPolicy func(ctx context.Context, err *axios.Error) (bool, error)
 // request that got no response ([axios.CodeNetwork], except a TLS
 // certificate failure), one that ran past Config.Timeout
 // ([axios.CodeConnAborted]), and the statuses 429, 502, 503 and 504. It never
-// retries once ctx is done, and never a canceled request or one whose own
-// context's deadline passed. Wrap it to add cases:
+// retries once ctx is done, never a canceled request or one whose own
+// context's deadline passed, and never one that failed before it was sent
+// (an ERR_NETWORK with neither request nor response: a request interceptor
+// failed it, as the auth pair does when a refresh failed and the user is
+// logged out). Wrap it to add cases:
 //
 //	Policy: func(ctx context.Context, err *axios.Error) (bool, error) {
 //		if err.Status() == http.StatusInternalServerError {
@@ -45,6 +48,13 @@ func DefaultRetryPolicy(ctx context.Context, err *axios.Error) (bool, error) {
 	case axios.CodeConnAborted:
 		return true, nil
 	case axios.CodeNetwork:
+		// One with neither request nor response never left: a request
+		// interceptor failed it (as the auth pair does when the token's
+		// refresh failed, and the user is logged out). Sending it again
+		// cannot help.
+		if err.Request == nil && err.Response == nil {
+			return false, nil
+		}
 		return !certificateError(err), nil
 	}
 	switch err.Status() {
@@ -256,7 +266,11 @@ func retryAfter(resp *axios.Response, now time.Time) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+	secs, err := strconv.ParseInt(v, 10, 64)
+	if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(v, "-") {
+		return time.Duration(1<<63 - 1), true // more seconds than an int64 holds: MaxRetryAfter cuts it
+	}
+	if err == nil {
 		if secs < 0 {
 			return 0, false
 		}

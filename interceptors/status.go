@@ -32,7 +32,9 @@ type StatusHook struct {
 
 // OnStatus returns a StatusHook that runs handler for requests rejected with
 // one of statuses, or with any status when none is given. A rejected status
-// is one the request's ValidateStatus refused (by default, outside 2xx).
+// is one the request's ValidateStatus refused (by default, outside 2xx):
+// not an accepted status whose body failed (over MaxContentLength, cut
+// off), nor a failure after a refused attempt (a Retry wait canceled).
 // OnStatus panics if handler is nil.
 func OnStatus(handler StatusHandler, statuses ...int) *StatusHook {
 	if handler == nil {
@@ -48,7 +50,7 @@ func (s *StatusHook) Install(c *axios.Client) {
 
 func (s *StatusHook) handle(ctx context.Context, err error) (*axios.Response, error) {
 	axErr, ok := axios.AsError(err)
-	if !ok || axErr.Response == nil {
+	if !ok || !rejectedStatus(axErr) {
 		return nil, err
 	}
 	if len(s.statuses) > 0 && !slices.Contains(s.statuses, axErr.Response.Status) {
@@ -65,6 +67,20 @@ func (s *StatusHook) handle(ctx context.Context, err error) (*axios.Response, er
 		return resp, nil
 	}
 	return nil, err
+}
+
+// rejectedStatus reports whether e is a status the request's ValidateStatus
+// refused, not another failure that carries a response: a body over
+// MaxContentLength or cut off, or a wait canceled after a refused attempt.
+func rejectedStatus(e *axios.Error) bool {
+	if e.Response == nil || (e.Code != axios.CodeBadRequest && e.Code != axios.CodeBadResponse) {
+		return false
+	}
+	status := e.Response.Status
+	if e.Config != nil && e.Config.ValidateStatus != nil {
+		return !e.Config.ValidateStatus(status)
+	}
+	return status < 200 || status >= 300
 }
 
 // claim marks the response as handled in its Config's Meta, and reports
