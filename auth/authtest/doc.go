@@ -37,14 +37,19 @@
 //	/refresh        unknown, reused or revoked refresh token: 400 {"error":"invalid_grant"};
 //	                bad JSON or no refresh_token: 400 {"error":"invalid_request"}
 //	/auth/refresh   missing, unknown, reused or revoked refresh token: 401 {"resultCode":"UNAUTHORIZED"}
-//	/oauth/token    400 invalid_grant, invalid_request, unsupported_grant_type;
+//	/oauth/token    400 invalid_grant; invalid_request (a malformed body, a
+//	                parameter missing or sent twice); unsupported_grant_type;
 //	                401 invalid_client with WWW-Authenticate, when Options.ClientID is set
 //	                and the credentials (Basic auth or client_id/client_secret fields) differ
 //	/api/...        missing, malformed, badly signed, expired or revoked access token:
 //	                Options.DenyStatus (401 by default) {"error":"invalid_token"} and
-//	                WWW-Authenticate: Bearer error="invalid_token"
+//	                WWW-Authenticate: Bearer error="invalid_token"; for no token
+//	                at all, WWW-Authenticate: Bearer realm="authtest", with no
+//	                error code (RFC 6750 section 3.1)
 //
-// Every /api/ response carries X-Request-Count, the number of /api/ requests
+// Token responses (and the refresh endpoints' errors) carry Cache-Control:
+// no-store and Pragma: no-cache (RFC 6749 section 5.1). Every /api/ response
+// carries X-Request-Count, the number of /api/ requests
 // received so far. No response body or error ever contains a token, and the
 // server logs nothing about tokens.
 //

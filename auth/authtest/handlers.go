@@ -85,7 +85,13 @@ func (s *Server) checkPassword(user, password string) bool {
 	return ok && equal(password, want)
 }
 
+// noCache marks a response that carries tokens as not to be cached, as RFC
+// 6749 section 5.1 asks of token responses (Cache-Control comes with every
+// JSON answer).
+func noCache(w http.ResponseWriter) { w.Header().Set("Pragma", "no-cache") }
+
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	noCache(w)
 	var req struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
@@ -139,6 +145,7 @@ func oauthError(status int) string {
 // handleRefresh is seed 000's refresh endpoint: a JSON body in, the token
 // response out.
 func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
+	noCache(w)
 	if !s.beginRefresh(w, r, func(status int) {
 		writeJSON(w, status, errorBody{Error: oauthError(status)})
 	}) {
@@ -162,8 +169,12 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 // handleBearerRefresh is seed 001's refresh endpoint: the refresh token as
 // the bearer credential, the answer in a resultCode envelope.
 func (s *Server) handleBearerRefresh(w http.ResponseWriter, r *http.Request) {
+	noCache(w)
 	if !s.beginRefresh(w, r, func(status int) {
 		code := strings.ToUpper(strings.ReplaceAll(http.StatusText(status), " ", "_"))
+		if code == "" {
+			code = "ERROR"
+		}
 		writeJSON(w, status, envelope{ResultCode: code})
 	}) {
 		return
@@ -191,17 +202,25 @@ func (s *Server) handleBearerRefresh(w http.ResponseWriter, r *http.Request) {
 // (section 6) and password (section 4.3), with client authentication
 // (section 2.3.1) when a ClientID is configured.
 func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) {
+	noCache(w)
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	if err := r.ParseForm(); err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid_request", Description: "malformed form body"})
-		return
-	}
+	formErr := r.ParseForm()
 	grant := r.PostForm.Get("grant_type")
-	if grant == "password" {
+	if formErr == nil && grant == "password" {
 		s.passwordGrant(w, r)
 		return
 	}
+	// Any other call, a malformed one too, is a refresh call: counted, and
+	// answered by a pending fault.
 	if !s.beginRefresh(w, r, func(status int) { s.writeOAuthError(w, status, "") }) {
+		return
+	}
+	if formErr != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid_request", Description: "malformed form body"})
+		return
+	}
+	if repeatedParam(r) {
+		s.writeOAuthError(w, http.StatusBadRequest, "invalid_request")
 		return
 	}
 	if !s.clientAuthenticated(r) {
@@ -235,12 +254,27 @@ func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request) {
 		s.writeOAuthError(w, http.StatusUnauthorized, "invalid_client")
 		return
 	}
-	user := r.PostForm.Get("username")
-	if !s.checkPassword(user, r.PostForm.Get("password")) {
+	user, password := r.PostForm.Get("username"), r.PostForm.Get("password")
+	if user == "" || password == "" || repeatedParam(r) {
+		s.writeOAuthError(w, http.StatusBadRequest, "invalid_request") // section 4.3.2: both required
+		return
+	}
+	if !s.checkPassword(user, password) {
 		s.writeOAuthError(w, http.StatusBadRequest, "invalid_grant")
 		return
 	}
 	writeJSON(w, http.StatusOK, s.login(user, s.now()))
+}
+
+// repeatedParam reports a parameter sent more than once, which RFC 6749
+// section 3.2 forbids (invalid_request).
+func repeatedParam(r *http.Request) bool {
+	for _, v := range r.PostForm {
+		if len(v) > 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // writeOAuthError answers an RFC 6749 error; an empty code is derived from
@@ -318,7 +352,13 @@ func (s *Server) protect(next func(http.ResponseWriter, *http.Request, call)) ht
 		user, why := s.authenticate(r)
 		if why != "" {
 			s.denied.Add(1)
-			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+why+`"`)
+			if why == whyNoToken {
+				// RFC 6750 section 3.1: no error code for a request with
+				// no credentials.
+				w.Header().Set("WWW-Authenticate", `Bearer realm="authtest"`)
+			} else {
+				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+why+`"`)
+			}
 			writeJSON(w, int(s.denyStatus.Load()), errorBody{Error: "invalid_token", Description: why})
 			return
 		}
@@ -331,12 +371,14 @@ func (s *Server) protect(next func(http.ResponseWriter, *http.Request, call)) ht
 	})
 }
 
+const whyNoToken = "missing bearer token"
+
 // authenticate returns the token's user, or a description of what is wrong
 // with the token that never includes the token.
 func (s *Server) authenticate(r *http.Request) (user, why string) {
 	tok, ok := bearer(r)
 	if !ok {
-		return "", "missing bearer token"
+		return "", whyNoToken
 	}
 	c, err := s.Verify(tok)
 	switch {

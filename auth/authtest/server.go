@@ -116,13 +116,17 @@ func NewServer(opts Options) *Server {
 		secret:        opts.Secret,
 		refreshTokens: make(map[string]string),
 	}
-	if s.now == nil {
-		s.now = time.Now
+	clock := opts.Now
+	if clock == nil {
+		clock = time.Now
 	}
+	// Tokens carry their times to the millisecond (see Claims): an Expiry
+	// handed out finer than that would be later than the token's own exp.
+	s.now = func() time.Time { return clock().Truncate(time.Millisecond) }
 	if s.ttl <= 0 {
 		s.ttl = DefaultAccessTTL
 	}
-	if s.secret == nil {
+	if len(s.secret) == 0 {
 		s.secret = make([]byte, 32)
 		rand.Read(s.secret)
 	} else {
@@ -255,6 +259,9 @@ func (s *Server) ResetCounters() {
 // invalid_client (/oauth/token) or unauthorized, for 5xx server_error. n <= 0
 // cancels any failures still pending.
 func (s *Server) FailRefresh(n int, status int) {
+	if status < 100 || status > 999 {
+		status = http.StatusInternalServerError // not a status net/http can write
+	}
 	s.faultMu.Lock()
 	s.failN, s.failStatus = max(n, 0), status
 	s.faultMu.Unlock()

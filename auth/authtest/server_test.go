@@ -107,7 +107,11 @@ func TestProtectedRouteDeniesBadTokens(t *testing.T) {
 			assert.Equal(t, http.StatusUnauthorized, r.Status)
 			assert.Equal(t, tt.description, r.JSON(t)["error_description"])
 			assert.Equal(t, "invalid_token", r.JSON(t)["error"])
-			assert.Contains(t, r.Header.Get("WWW-Authenticate"), `Bearer error="invalid_token"`)
+			if tt.description == "missing bearer token" {
+				assert.Equal(t, `Bearer realm="authtest"`, r.Header.Get("WWW-Authenticate"), "RFC 6750 section 3.1: no error code without credentials")
+			} else {
+				assert.Contains(t, r.Header.Get("WWW-Authenticate"), `Bearer error="invalid_token"`)
+			}
 			requireNoToken(t, r.Body, expired, revoked, valid, foreign)
 			assert.EqualValues(t, i+1, srv.Denied())
 		})

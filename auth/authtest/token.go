@@ -37,8 +37,8 @@ type wireClaims struct {
 	Issuer     string      `json:"iss,omitempty"`
 	Subject    string      `json:"sub"`
 	ID         string      `json:"jti"`
-	IssuedAt   json.Number `json:"iat"`
-	ExpiresAt  json.Number `json:"exp"`
+	IssuedAt   json.Number `json:"iat,omitempty"`
+	ExpiresAt  json.Number `json:"exp,omitempty"`
 	Generation int64       `json:"gen"`
 }
 
@@ -73,19 +73,25 @@ func (c *Claims) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// numericDate is t in seconds since the epoch, to the millisecond; the zero
+// time is "", an absent claim.
 func numericDate(t time.Time) json.Number {
 	if t.IsZero() {
-		return "0"
+		return ""
 	}
 	ms := t.UnixMilli()
-	if ms%1000 == 0 {
-		return json.Number(strconv.FormatInt(ms/1000, 10))
+	sign := ""
+	if ms < 0 { // before 1970
+		sign, ms = "-", -ms
 	}
-	return json.Number(fmt.Sprintf("%d.%03d", ms/1000, ms%1000))
+	if ms%1000 == 0 {
+		return json.Number(sign + strconv.FormatInt(ms/1000, 10))
+	}
+	return json.Number(fmt.Sprintf("%s%d.%03d", sign, ms/1000, ms%1000))
 }
 
 func parseNumericDate(n json.Number) (time.Time, error) {
-	if n == "" || n == "0" {
+	if n == "" {
 		return time.Time{}, nil
 	}
 	f, err := strconv.ParseFloat(string(n), 64)
