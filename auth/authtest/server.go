@@ -57,8 +57,8 @@ type Options struct {
 	// turns the check off.
 	ClientID, ClientSecret string
 
-	// Secret is the HS256 key access tokens are signed with; nil means a
-	// random key.
+	// Secret is the HS256 key access tokens are signed with; nil or empty
+	// means a random key.
 	Secret []byte
 }
 
@@ -257,7 +257,8 @@ func (s *Server) ResetCounters() {
 // the refresh token, which therefore stays usable. The body has the
 // endpoint's error shape: for 400 an invalid_grant error, for 401
 // invalid_client (/oauth/token) or unauthorized, for 5xx server_error. n <= 0
-// cancels any failures still pending.
+// cancels any failures still pending. A status outside 100..999, which no
+// server can send, is taken as 500.
 func (s *Server) FailRefresh(n int, status int) {
 	if status < 100 || status > 999 {
 		status = http.StatusInternalServerError // not a status net/http can write
