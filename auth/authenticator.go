@@ -62,8 +62,8 @@ type Options struct {
 	// 0: 30s; negative: never proactively (a 401 still refreshes).
 	RefreshBefore time.Duration
 
-	// RefreshTimeout bounds one refresh, including the store lock and the
-	// Refresher's requests. The refresh runs on its own context, never on a
+	// RefreshTimeout bounds one refresh, including waiting for the store's
+	// lock and the Refresher's requests. The refresh runs on its own context, never on a
 	// caller's, so one caller giving up never fails it for the others.
 	// Saving the new token gets a RefreshTimeout of its own, so a Refresher
 	// that used most of it does not leave a rotated token unsaved.
@@ -239,9 +239,11 @@ func (a *Authenticator) Install(c *axios.Client) {
 }
 
 // SetToken makes tok the current token, after a login: it waits for a
-// refresh under way to end, saves tok to the store and caches a copy, and
-// requests waiting for a token resume with it. The copy is used even when
-// the save fails; the error says so. A nil ctx means context.Background().
+// refresh under way to end, saves tok to the store (under the store's lock
+// when it is a storage.Locker, so another process's refresh in flight
+// cannot overwrite it) and caches a copy, and requests waiting for a token
+// resume with it. The copy is used even when the save or the lock fails;
+// the error says so. A nil ctx means context.Background().
 func (a *Authenticator) SetToken(ctx context.Context, tok *oauth2.Token) error {
 	ctx = orBackground(ctx)
 	if tok == nil || tok.AccessToken == "" {
@@ -251,12 +253,35 @@ func (a *Authenticator) SetToken(ctx context.Context, tok *oauth2.Token) error {
 		return err
 	}
 	own := cloneToken(tok)
-	err := a.store.Save(ctx, own)
+	var err error
+	lockErr := a.underStoreLock(ctx, func() { err = a.store.Save(ctx, own) })
 	subs, r := a.publish(own, false, err != nil, nil)
 	resume(subs, r)
 	if err != nil {
-		return fmt.Errorf("auth: save token: %w", err)
+		return errors.Join(fmt.Errorf("auth: save token: %w", err), lockErr)
 	}
+	return lockErr
+}
+
+// underStoreLock runs f holding the store's lock when the store is a
+// storage.Locker, so that a login or logout never lands inside another
+// process's refresh, whose save would undo it. A lock that cannot be taken
+// is reported, and f runs anyway: this process's login or logout does not
+// wait for the store to come back.
+func (a *Authenticator) underStoreLock(ctx context.Context, f func()) error {
+	locker, ok := a.store.(storage.Locker)
+	if !ok {
+		f()
+		return nil
+	}
+	unlock, err := locker.Lock(ctx)
+	f()
+	if err != nil {
+		return fmt.Errorf("auth: lock store: %w", err)
+	}
+	uctx, cancel := a.cleanupContext(ctx)
+	defer cancel()
+	_ = unlock(uctx) // a lease that outlived us expires on its own
 	return nil
 }
 
@@ -319,12 +344,13 @@ func (a *Authenticator) Logout(ctx context.Context) error {
 	if err := a.takeTurn(ctx); err != nil {
 		return err
 	}
-	err := a.store.Clear(ctx)
+	var err error
+	lockErr := a.underStoreLock(ctx, func() { err = a.store.Clear(ctx) })
 	a.endTurn(nil, nil)
 	if err != nil {
-		return fmt.Errorf("auth: clear token: %w", err)
+		return errors.Join(fmt.Errorf("auth: clear token: %w", err), lockErr)
 	}
-	return nil
+	return lockErr
 }
 
 // Stats returns the Authenticator's counters. It is cheap and safe to call

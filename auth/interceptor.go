@@ -92,26 +92,33 @@ func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*a
 		return cfg, nil
 	}
 	mayWait := !skipped(cfg) && !a.ownRefresh(ctx)
-	a.mu.Lock()
-	if !mayWait || (!a.isRefreshing && !a.expiringLocked(false)) {
-		sent := a.sent
+	// A refresh may end with a token that is due at once: one adopted from
+	// a shared store, saved by another process long ago. So after each wait
+	// the token is judged again, a few times at most.
+	for waits := 0; ; waits++ {
+		a.mu.Lock()
+		if !mayWait || waits == maxAttachWaits || (!a.isRefreshing && !a.expiringLocked(false)) {
+			sent := a.sent
+			a.mu.Unlock()
+			a.setHeader(cfg, sent)
+			return cfg, nil
+		}
+		ch := a.joinLocked()
 		a.mu.Unlock()
-		a.setHeader(cfg, sent)
-		return cfg, nil
-	}
-	ch := a.joinLocked()
-	a.mu.Unlock()
 
-	r, err := a.wait(ctx, ch)
-	if err != nil {
-		return nil, waitError(cfg, err)
+		r, err := a.wait(ctx, ch)
+		if err != nil {
+			return nil, waitError(cfg, err)
+		}
+		if r.err != nil {
+			return nil, refreshError(nil, cfg, r.err)
+		}
 	}
-	if r.err != nil {
-		return nil, refreshError(nil, cfg, r.err)
-	}
-	a.setHeader(cfg, r.sent)
-	return cfg, nil
 }
+
+// maxAttachWaits bounds the refreshes one request waits for before it is
+// sent with whatever token there is then.
+const maxAttachWaits = 3
 
 // setHeader sends sent's token (nil or without a header: none). A token
 // whose header repeats a kept one's is recorded in Meta, so HandleError

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bsm/redislock"
@@ -14,9 +15,8 @@ import (
 )
 
 // DefaultLockTTL is the lease of a [Redis] lock when [Redis.LockTTL] is zero.
-// It is longer than the auth package's default 30s refresh timeout, so a lock
-// outlives the refresh it guards, yet a process that dies holding it blocks
-// the others for under a minute.
+// The lease is renewed while the lock is held, so it bounds only how long a
+// process that dies holding the lock blocks the others: under a minute.
 const DefaultLockTTL = 45 * time.Second
 
 // Bounds of the exponential backoff between attempts of a waiting
@@ -37,8 +37,10 @@ const (
 // github.com/bsm/redislock: SET NX with a random value and a TTL of
 // [Redis.LockTTL], released by a script that deletes the key only if it still
 // holds that value, so an unlock never releases a lock someone else took after
-// the lease ran out. A waiting Lock retries with exponential backoff (16ms to
-// 512ms) until it gets the lock or ctx ends.
+// the lease ran out. While the lock is held its lease is renewed every
+// LockTTL/3, however long the holder takes; call the unlock Lock returns, or
+// the lock is held until the process ends. A waiting Lock retries with
+// exponential backoff (16ms to 512ms) until it gets the lock or ctx ends.
 //
 // Errors: Load returns [ErrNoToken] when the key does not exist and an error
 // wrapping [ErrCorrupt] when it holds something else than a token. A Redis
@@ -55,9 +57,10 @@ const (
 // of processes sharing the key. Set LockTTL before the first use; the store
 // does not close the client.
 type Redis struct {
-	// LockTTL is the lease of the lock taken by Lock: if the holder neither
-	// unlocks nor dies, the lock frees itself after LockTTL. Make it longer
-	// than the longest refresh. Zero means DefaultLockTTL.
+	// LockTTL is the lease of the lock taken by Lock, renewed every
+	// LockTTL/3 while it is held: a holder that dies (or loses Redis for
+	// longer than LockTTL) frees the lock after at most LockTTL. Zero means
+	// DefaultLockTTL.
 	LockTTL time.Duration
 
 	rdb    redis.UniversalClient
@@ -160,7 +163,7 @@ func (r *Redis) Lock(ctx context.Context) (func(context.Context) error, error) {
 		}
 		lock, err := r.obtain(ctx, key, ttl)
 		if err == nil {
-			return r.unlockFunc(lock, ttl), nil
+			return r.unlockFunc(lock, ttl, r.keepAlive(lock, ttl)), nil
 		}
 		if !errors.Is(err, redislock.ErrNotObtained) {
 			return nil, fmt.Errorf("storage: redis lock %q: %w", key, err)
@@ -231,11 +234,54 @@ func within[T any](ctx context.Context, op func(context.Context) (T, error)) (T,
 	}
 }
 
-func (r *Redis) unlockFunc(lock *redislock.Lock, ttl time.Duration) func(context.Context) error {
+// keepAlive renews the lease every ttl/3 while the lock is held, so a
+// holder that takes longer than ttl (a slow refresh, then its save) keeps
+// it; ttl only bounds how long the lock outlives a holder that died. The
+// returned stop ends the renewing and reports whether the lease was lost
+// (taken over after Redis was unreachable for a whole ttl).
+func (r *Redis) keepAlive(lock *redislock.Lock, ttl time.Duration) (stop func() (lost bool)) {
+	done := make(chan struct{})
+	var lost atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(ttl / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), ttl/3)
+			_, err := within(ctx, func(ctx context.Context) (struct{}, error) {
+				return struct{}{}, lock.Refresh(ctx, ttl, nil)
+			})
+			cancel()
+			if errors.Is(err, redislock.ErrNotObtained) {
+				lost.Store(true)
+				return
+			}
+			// Another error (Redis briefly down): the lease may still be
+			// ours; try again at the next tick.
+		}
+	}()
+	return func() bool {
+		close(done)
+		wg.Wait()
+		return lost.Load()
+	}
+}
+
+func (r *Redis) unlockFunc(lock *redislock.Lock, ttl time.Duration, stop func() bool) func(context.Context) error {
 	var once sync.Once
 	return func(ctx context.Context) error {
 		var err error
-		once.Do(func() { err = lock.Release(ctx) })
+		once.Do(func() {
+			stop()
+			err = lock.Release(ctx)
+		})
 		switch {
 		case err == nil:
 			return nil
