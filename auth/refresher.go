@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"golang.org/x/oauth2"
@@ -109,8 +110,10 @@ type JSONEndpoint struct {
 // which may be the very client the Authenticator is installed on: its
 // requests are marked with SkipAuthRefresh and sent with the refresh's
 // context, so a refused refresh call is returned, never refreshed, and
-// never waits for itself. A response without a refresh token keeps the
-// current one.
+// never waits for itself. Only a 2xx response is a token response, whatever
+// the client's ValidateStatus; its body is read (also from a client whose
+// default is ResponseStream) up to 1 MiB, as x/oauth2 reads its own. A
+// response without a refresh token keeps the current one.
 func JSONRefresher(c *axios.Client, spec JSONEndpoint) Refresher {
 	method := spec.Method
 	if method == "" {
@@ -124,7 +127,15 @@ func JSONRefresher(c *axios.Client, spec JSONEndpoint) Refresher {
 		if current == nil {
 			current = new(oauth2.Token)
 		}
-		cfg := axios.Config{Method: method, URL: spec.URL}
+		cfg := axios.Config{
+			Method: method,
+			URL:    spec.URL,
+			// Whatever the client's defaults accept, only a 2xx body is a
+			// token response; a refused call keeps its status and code.
+			ValidateStatus: func(status int) bool { return status >= 200 && status < 300 },
+			// As x/oauth2, a token response is not allowed to be huge.
+			MaxContentLength: maxTokenResponse,
+		}
 		if spec.Body != nil {
 			cfg.Data = spec.Body(current)
 		}
@@ -138,7 +149,19 @@ func JSONRefresher(c *axios.Client, spec JSONEndpoint) Refresher {
 			// never a header or a body, which may echo the refresh token.
 			return nil, fmt.Errorf("auth: refresh request: %w", err)
 		}
-		tok, err := parse(resp.Data)
+		data := resp.Data
+		if resp.Body != nil {
+			// The client's default is ResponseStream: read it here.
+			data, err = io.ReadAll(io.LimitReader(resp.Body, maxTokenResponse+1))
+			resp.Body.Close()
+			if err != nil {
+				return nil, fmt.Errorf("auth: refresh response: %w", err)
+			}
+			if len(data) > maxTokenResponse {
+				return nil, fmt.Errorf("auth: refresh response: over %d bytes", maxTokenResponse)
+			}
+		}
+		tok, err := parse(data)
 		if err != nil {
 			return nil, err
 		}
@@ -151,3 +174,6 @@ func JSONRefresher(c *axios.Client, spec JSONEndpoint) Refresher {
 		return tok, nil
 	}
 }
+
+// maxTokenResponse caps a refresh response's body, as x/oauth2 caps its own.
+const maxTokenResponse = 1 << 20

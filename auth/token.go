@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -125,8 +126,20 @@ func parseExpiresIn(raw json.RawMessage) (int64, error) {
 // jwtExpiry reads exp from a JWT without verifying it; anything else (an
 // opaque token, no exp) gives the zero time.
 func jwtExpiry(accessToken string) time.Time {
+	// Only the claims segment is read: ParseUnverified would also insist on
+	// an alg golang-jwt knows and a signature segment it can decode, neither
+	// of which the exp needs (ES256K, Ed25519, padded signatures).
+	parts := strings.Split(accessToken, ".")
+	if len(parts) != 3 {
+		return time.Time{}
+	}
+	p := jwt.NewParser()
+	payload, err := p.DecodeSegment(parts[1])
+	if err != nil {
+		return time.Time{}
+	}
 	claims := jwt.MapClaims{}
-	if _, _, err := jwt.NewParser().ParseUnverified(accessToken, claims); err != nil {
+	if err := json.Unmarshal(payload, &claims); err != nil {
 		return time.Time{}
 	}
 	exp, err := claims.GetExpirationTime()
