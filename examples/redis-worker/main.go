@@ -12,16 +12,18 @@
 // refresh status. The seed runs in one process; this runs -workers OS
 // processes (this program started again with a hidden flag) sharing one
 // token in Redis, against a server that rotates refresh tokens, so a second
-// refresh with the same refresh token would fail. The token is revoked before
-// the workers start: they all hit 403, and one refresh serves them all,
-// because the Authenticator takes the store's Redis lock and re-reads the
-// token before it refreshes.
+// refresh with the same refresh token would fail. Each worker loads the
+// token and says it is ready; then the token is revoked and the workers are
+// let go: they all hit 403, and one refresh serves them all, because the
+// Authenticator takes the store's Redis lock and re-reads the token before
+// it refreshes. One worker refreshes; every other adopts its token.
 //
 // Without -redis it starts a redis-server of its own on a free loopback port,
 // in a temporary directory, and kills it at exit; without redis-server on the
 // PATH it says how to install one and exits non-zero. The last line is the
 // summary, e.g. "4 workers, 400 requests, 400 succeeded, 1 refresh"; the
-// program exits non-zero unless every request succeeded with one refresh.
+// program exits non-zero unless every request succeeded with one refresh
+// that every worker took part in (refreshed or adopted).
 package main
 
 import (
@@ -31,6 +33,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -138,7 +141,12 @@ func parent(ctx context.Context) error {
 	// Log in once and put the token where every worker finds it.
 	key := fmt.Sprintf("axios-example:redis-worker:%d", os.Getpid())
 	store := storage.NewRedis(rdb, key)
-	defer store.Clear(context.WithoutCancel(ctx))
+	defer func() {
+		// The key has no expiry: a token left behind would stay in Redis.
+		if err := store.Clear(context.WithoutCancel(ctx)); err != nil {
+			fmt.Fprintln(os.Stderr, "redis-worker: removing the token from Redis:", err)
+		}
+	}()
 	tok, err := login(ctx, srv.URL)
 	if err != nil {
 		return err
@@ -146,21 +154,38 @@ func parent(ctx context.Context) error {
 	if err := store.Save(ctx, tok); err != nil {
 		return err
 	}
-	srv.Revoke()
-	fmt.Printf("token saved in Redis under %s, then revoked: every worker will get 403\n", key)
+	fmt.Printf("token saved in Redis under %s\n", key)
 
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
+	procs := make([]*workerProc, *workers)
+	defer func() {
+		for _, p := range procs {
+			if p != nil {
+				p.kill()
+			}
+		}
+	}()
+	for i := range *workers {
+		p, err := startWorker(ctx, exe, i+1, srv.URL, addr, key)
+		if err != nil {
+			return fmt.Errorf("worker %d: %w", i+1, err)
+		}
+		procs[i] = p
+	}
+	// Every worker has loaded the token: revoke it, then let them go.
+	srv.Revoke()
+	fmt.Println("every worker has loaded the token; revoked: every worker gets 403")
 	results := make([]result, *workers)
 	errs := make([]error, *workers)
 	var wg sync.WaitGroup
-	for i := range *workers {
+	for i, p := range procs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = startWorker(ctx, exe, i+1, srv.URL, addr, key)
+			results[i], errs[i] = p.run()
 		}()
 	}
 	wg.Wait()
@@ -174,6 +199,9 @@ func parent(ctx context.Context) error {
 			i+1, r.Succeeded, r.Failed, r.Retried, r.Refreshes, r.Adopted)
 		total.Succeeded += r.Succeeded
 		total.Failed += r.Failed
+		if r.Refreshes+r.Adopted != 1 {
+			return fmt.Errorf("worker %d took no part in the refresh (%d refreshes, %d adopted)", i+1, r.Refreshes, r.Adopted)
+		}
 	}
 	n := *workers * *requests
 	fmt.Printf("server: %d refresh call, %d invalid_grant\n", srv.RefreshCalls(), srv.InvalidGrants())
@@ -184,29 +212,72 @@ func parent(ctx context.Context) error {
 	return nil
 }
 
-// startWorker runs this program again as worker id and reads its result.
-func startWorker(ctx context.Context, exe string, id int, server, addr, key string) (result, error) {
+// workerProc is a worker process that has said it is ready.
+type workerProc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *bufio.Scanner
+}
+
+// startWorker runs this program again as worker id and waits until it has
+// loaded the token.
+func startWorker(ctx context.Context, exe string, id int, server, addr, key string) (*workerProc, error) {
 	cmd := exec.CommandContext(ctx, exe,
 		"-worker", strconv.Itoa(id), "-server", server, "-redis", addr, "-key", key,
 		"-requests", strconv.Itoa(*requests))
 	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return result{}, err
+		return nil, err
 	}
+	p := &workerProc{cmd: cmd, stdin: stdin, out: bufio.NewScanner(stdout)}
+	if !p.out.Scan() || p.out.Text() != "ready" {
+		p.kill()
+		return nil, fmt.Errorf("did not get ready: %v", p.scanErr())
+	}
+	return p, nil
+}
+
+// run lets the worker go and reads its result.
+func (p *workerProc) run() (result, error) {
 	var r result
-	sc := bufio.NewScanner(stdout)
-	got := sc.Scan() && json.Unmarshal(sc.Bytes(), &r) == nil
-	if err := cmd.Wait(); err != nil {
+	if _, err := io.WriteString(p.stdin, "go\n"); err != nil {
 		return r, err
 	}
-	if !got {
-		return r, errors.New("no result line")
+	p.stdin.Close()
+	if !p.out.Scan() {
+		err := p.scanErr()
+		if werr := p.cmd.Wait(); werr != nil {
+			err = werr
+		}
+		return r, fmt.Errorf("no result line: %v", err)
 	}
-	return r, nil
+	if err := json.Unmarshal(p.out.Bytes(), &r); err != nil {
+		return r, fmt.Errorf("result line: %w", err)
+	}
+	return r, p.cmd.Wait()
+}
+
+func (p *workerProc) scanErr() error {
+	if err := p.out.Err(); err != nil {
+		return err
+	}
+	return io.EOF
+}
+
+// kill stops a worker that has not finished (the parent failed early).
+func (p *workerProc) kill() {
+	if p.cmd.ProcessState == nil {
+		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Wait()
+	}
 }
 
 // login is the integration's login, before the seed's code runs.
@@ -251,6 +322,15 @@ func worker(ctx context.Context) error {
 		return err
 	}
 	authn.Install(api)
+
+	// Load the token from Redis, say so, and wait for the parent's go.
+	if _, err := authn.Token(ctx); err != nil {
+		return err
+	}
+	fmt.Println("ready")
+	if line, _ := bufio.NewReader(os.Stdin).ReadString('\n'); line != "go\n" {
+		return errors.New("the parent went away before saying go")
+	}
 
 	jobs := make(chan int)
 	var ok, failed atomic.Int64
