@@ -167,10 +167,10 @@ func TestRedisLockWaitsPastItsTTLWhenCtxHasNoDeadline(t *testing.T) {
 	rdb := srv.Client()
 	// A holder that never unlocks, with a lease shorter than the waiter's:
 	// redislock alone would give up after the waiter's TTL.
+	start := time.Now() // before the SET: the holder's 600ms count from here at the latest
 	require.NoError(t, rdb.Set(t.Context(), "k:lock", "someone-else", 600*time.Millisecond).Err())
 	s := storage.NewRedis(rdb, "k")
 	s.LockTTL = 200 * time.Millisecond
-	start := time.Now()
 	unlock, err := s.Lock(context.WithoutCancel(t.Context()))
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, time.Since(start), 400*time.Millisecond, "got the lock while someone else held it")
