@@ -2,8 +2,8 @@ package auth
 
 // Cross-process tests: several OS processes share one Redis or File store and
 // one authtest server that rotates refresh tokens. Each process re-executes
-// this test binary as TestCrossProcessChild, with its part described by the
-// environment variable crossEnv, and holds its own Authenticator, as separate
+// this test binary, whose TestMain then runs runCrossProcessChild instead of
+// the tests, with its part described by the environment variable crossEnv, and holds its own Authenticator, as separate
 // deployments of one service would. With the store's Locker, the processes
 // refresh once between them; the control hides the Locker and shows the same
 // setup refreshing once per process, which rotation turns into invalid_grant.
@@ -29,6 +29,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/axiosgo/axios"
 	"github.com/axiosgo/axios/auth/authtest"
@@ -38,7 +39,7 @@ import (
 
 const (
 	// crossEnv carries a child's crossSpec, as JSON. Its presence is what
-	// turns TestCrossProcessChild from a skip into the child's work.
+	// makes TestMain run the child's work instead of the tests.
 	crossEnv = "AXIOS_AUTH_CROSSPROCESS_CHILD"
 	// crossResultPrefix starts the one stdout line that holds a child's
 	// crossResult, among the test binary's own output.
@@ -271,8 +272,7 @@ func runCrossProcess(t *testing.T, store storage.TokenStore, spec crossSpec, pro
 		b, err := json.Marshal(s)
 		require.NoError(t, err)
 		c := &child{done: make(chan struct{})}
-		c.cmd = exec.CommandContext(ctx, os.Args[0],
-			"-test.run=^TestCrossProcessChild$", "-test.count=1", "-test.timeout=20s")
+		c.cmd = exec.CommandContext(ctx, os.Args[0], "-test.run=^$", "-test.timeout=20s")
 		c.cmd.Env = append(os.Environ(), crossEnv+"="+string(b))
 		c.cmd.Stdout, c.cmd.Stderr = &c.stdout, &c.stderr
 		c.cmd.WaitDelay = 5 * time.Second
@@ -343,17 +343,52 @@ func resultLine(out string) (string, bool) {
 	return "", false
 }
 
-// TestCrossProcessChild is the child process of the TestCrossProcess* tests,
-// which re-execute the test binary with -test.run=^TestCrossProcessChild$ and
-// crossEnv set. In any other run it skips at once. This is the standard
-// re-exec pattern, not a test skipped for lack of something: its assertions
-// are made by the parent tests, which never skip for it (only
-// redistest.Start may skip them, and it fails instead when CI is set).
-func TestCrossProcessChild(t *testing.T) {
-	raw := os.Getenv(crossEnv)
-	if raw == "" {
-		t.Skip("helper process of the TestCrossProcess* tests; runs only when they re-execute the test binary")
+// runCrossProcessChild is the child process of the TestCrossProcess* tests,
+// which re-execute the test binary with crossEnv set: TestMain runs it
+// instead of the tests, so no test skips in the parent's run. Its result
+// goes to stdout; the parent tests make the assertions. It exits non-zero,
+// saying why on stderr, when it cannot do its part.
+func runCrossProcessChild(raw string) int {
+	failed := false
+	t := childT{failed: &failed}
+	defer func() {
+		if p := recover(); p != nil && p != errChildFailed {
+			panic(p)
+		}
+	}()
+	crossProcessChild(t, raw)
+	if failed {
+		return 1
 	}
+	if err := goleak.Find(); err != nil { // as the package's TestMain checks the tests
+		fmt.Fprintln(os.Stderr, "cross-process child:", err)
+		return 1
+	}
+	return 0
+}
+
+// childT is the require.TestingT of the child process: a failure is printed
+// and ends the child's work.
+type childT struct{ failed *bool }
+
+var errChildFailed = errors.New("cross-process child failed")
+
+func (c childT) Errorf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "cross-process child: "+format+"\n", args...)
+	*c.failed = true
+}
+
+func (c childT) FailNow() {
+	*c.failed = true
+	panic(errChildFailed)
+}
+
+func (c childT) Fatalf(format string, args ...any) {
+	c.Errorf(format, args...)
+	c.FailNow()
+}
+
+func crossProcessChild(t childT, raw string) {
 	var spec crossSpec
 	require.NoError(t, json.Unmarshal([]byte(raw), &spec))
 	ctx, cancel := context.WithTimeout(context.Background(), crossChildDeadline)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,6 +22,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if raw := os.Getenv(crossEnv); raw != "" {
+		os.Exit(runCrossProcessChild(raw))
+	}
 	goleak.VerifyTestMain(m)
 }
 
