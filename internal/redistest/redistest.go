@@ -13,6 +13,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -166,7 +167,7 @@ func (s *Server) launch() (*process, error) {
 			return nil, fmt.Errorf("redistest: redis-server on %s exited during start: %s", s.Addr, logTail(logPath))
 		default:
 		}
-		if ping(s.Addr) == nil {
+		if ours(s.Addr, p.cmd.Process.Pid) == nil {
 			return p, nil
 		}
 		if time.Now().After(deadline) {
@@ -200,6 +201,38 @@ func ping(addr string) error {
 	}
 	if strings.TrimSpace(line) != "+PONG" {
 		return fmt.Errorf("redistest: PING answered %q", strings.TrimSpace(line))
+	}
+	return nil
+}
+
+// ours reports whether the server answering on addr is the process pid:
+// another package's redis-server may have taken the port between our probe
+// for a free one and our server's bind, and it would answer PING too.
+func ours(addr string, pid int) error {
+	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("INFO server\r\n")); err != nil {
+		return err
+	}
+	r := bufio.NewReader(c)
+	head, err := r.ReadString('\n')
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(head), "$"))
+	if err != nil || !strings.HasPrefix(head, "$") {
+		return fmt.Errorf("redistest: INFO answered %q", strings.TrimSpace(head))
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return err
+	}
+	if !strings.Contains(string(body), "\nprocess_id:"+strconv.Itoa(pid)+"\r") {
+		return fmt.Errorf("redistest: another redis-server answers on %s", addr)
 	}
 	return nil
 }

@@ -134,3 +134,14 @@ func runFake(fn func(testing.TB)) *fakeTB {
 	}
 	return tb
 }
+
+// The readiness check tells our redis-server from another one that took the
+// port: it must be the process we started, not anything that answers.
+func TestReadinessChecksTheServerIsOurs(t *testing.T) {
+	s := Start(t)
+	s.mu.Lock()
+	pid := s.proc.cmd.Process.Pid
+	s.mu.Unlock()
+	assert.NoError(t, ours(s.Addr, pid))
+	assert.ErrorContains(t, ours(s.Addr, pid+1), "another redis-server answers")
+}
