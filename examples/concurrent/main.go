@@ -171,8 +171,9 @@ func newClient(ctx context.Context, srv *authtest.Server, refreshBefore time.Dur
 // revokes the token), and then they go; without one, they go as they come.
 // It returns how many succeeded.
 func (c *client) burst(ctx context.Context, between func()) int64 {
+	var arrived <-chan struct{}
 	if between != nil {
-		c.hold.arm(concurrent)
+		arrived = c.hold.arm(concurrent)
 	}
 	var wg sync.WaitGroup
 	var ok atomic.Int64
@@ -188,8 +189,13 @@ func (c *client) burst(ctx context.Context, between func()) int64 {
 		}()
 	}
 	if between != nil {
-		c.hold.arrived.Wait()
-		between()
+		select {
+		case <-arrived:
+			between()
+		case <-ctx.Done():
+			// A request failed before it reached the hold; the run's
+			// counts say so.
+		}
 		c.hold.open()
 	}
 	wg.Wait()
@@ -202,14 +208,16 @@ type hold struct {
 	mu      sync.Mutex
 	left    int
 	release chan struct{}
-	arrived sync.WaitGroup
+	arrived chan struct{} // closed when the n-th has arrived
 }
 
-func (h *hold) arm(n int) {
+// arm holds the next n requests; the channel it returns is closed once all
+// n have arrived.
+func (h *hold) arm(n int) <-chan struct{} {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.left, h.release = n, make(chan struct{})
-	h.arrived.Add(n)
+	h.left, h.release, h.arrived = n, make(chan struct{}), make(chan struct{})
+	return h.arrived
 }
 
 func (h *hold) open() {
@@ -225,9 +233,11 @@ func (h *hold) wait(ctx context.Context, cfg *axios.Config) (*axios.Config, erro
 		return cfg, nil
 	}
 	h.left--
+	if h.left == 0 {
+		close(h.arrived)
+	}
 	release := h.release
 	h.mu.Unlock()
-	h.arrived.Done()
 	select {
 	case <-release:
 		return cfg, nil

@@ -130,7 +130,14 @@ func run() error {
 			succeeded.Add(1)
 		}()
 	}
-	burst.arrived.Wait()
+	select {
+	case <-burst.arrived:
+	case <-ctx.Done():
+		// A request failed before it reached the hold: let the rest go.
+		close(burst.release)
+		wg.Wait()
+		return fmt.Errorf("not all %d requests reached the hold: %w", concurrent, ctx.Err())
+	}
 	srv.Revoke()
 	fmt.Printf("server: revoked every access token while %d requests are in flight\n", concurrent)
 	close(burst.release)
@@ -147,26 +154,27 @@ func run() error {
 }
 
 // hold is a request interceptor that keeps the first n requests it sees
-// until all n have arrived and release is closed; later ones (the retries)
-// pass at once.
+// until release is closed, and closes arrived when all n are there; later
+// ones (the retries) pass at once.
 type hold struct {
 	n       int64
 	seen    atomic.Int64
-	arrived sync.WaitGroup
+	arrived chan struct{}
 	release chan struct{}
 }
 
 func newHold(n int) *hold {
-	h := &hold{n: int64(n), release: make(chan struct{})}
-	h.arrived.Add(n)
-	return h
+	return &hold{n: int64(n), arrived: make(chan struct{}), release: make(chan struct{})}
 }
 
 func (h *hold) wait(ctx context.Context, cfg *axios.Config) (*axios.Config, error) {
-	if h.seen.Add(1) > h.n {
+	seen := h.seen.Add(1)
+	if seen > h.n {
 		return cfg, nil
 	}
-	h.arrived.Done()
+	if seen == h.n {
+		close(h.arrived)
+	}
 	select {
 	case <-h.release:
 		return cfg, nil
