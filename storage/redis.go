@@ -89,7 +89,7 @@ func (r *Redis) Load(ctx context.Context) (*oauth2.Token, error) {
 	}
 	b, err := within(ctx, func(ctx context.Context) ([]byte, error) {
 		return r.rdb.Get(ctx, r.key).Bytes()
-	})
+	}, nil)
 	if errors.Is(err, redis.Nil) {
 		return nil, ErrNoToken
 	}
@@ -122,7 +122,7 @@ func (r *Redis) Save(ctx context.Context, tok *oauth2.Token) error {
 	}
 	if _, err := within(ctx, func(ctx context.Context) (string, error) {
 		return r.rdb.Set(ctx, r.key, b, 0).Result()
-	}); err != nil {
+	}, nil); err != nil {
 		return fmt.Errorf("storage: redis save: %w", err)
 	}
 	return nil
@@ -135,7 +135,7 @@ func (r *Redis) Clear(ctx context.Context) error {
 	}
 	if _, err := within(ctx, func(ctx context.Context) (int64, error) {
 		return r.rdb.Del(ctx, r.key).Result()
-	}); err != nil {
+	}, nil); err != nil {
 		return fmt.Errorf("storage: redis clear: %w", err)
 	}
 	return nil
@@ -187,35 +187,23 @@ func (r *Redis) Lock(ctx context.Context) (func(context.Context) error, error) {
 // attempt obtains after that is released at once: the caller does not hold
 // it.
 func (r *Redis) obtain(ctx context.Context, key string, ttl time.Duration) (*redislock.Lock, error) {
-	type attempt struct {
-		lock *redislock.Lock
-		err  error
-	}
-	done := make(chan attempt, 1)
-	go func() {
-		lock, err := r.locker.Obtain(ctx, key, ttl, nil)
-		done <- attempt{lock, err}
-	}()
-	select {
-	case a := <-done:
-		return a.lock, a.err
-	case <-ctx.Done():
-		go func() {
-			if a := <-done; a.err == nil {
-				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ttl)
-				_ = a.lock.Release(rctx)
-				cancel()
-			}
-		}()
-		return nil, ctx.Err()
-	}
+	return within(ctx, func(ctx context.Context) (*redislock.Lock, error) {
+		return r.locker.Obtain(ctx, key, ttl, nil)
+	}, func(lock *redislock.Lock, err error) {
+		if err == nil {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ttl)
+			_ = lock.Release(rctx)
+			cancel()
+		}
+	})
 }
 
 // within runs op, and returns ctx's error when ctx ends first. go-redis
 // honours ctx's deadline only on a client made with ContextTimeoutEnabled;
 // otherwise it waits for its own ReadTimeout, which a store promising to
-// give up when ctx ends cannot. The abandoned op ends at that timeout.
-func within[T any](ctx context.Context, op func(context.Context) (T, error)) (T, error) {
+// give up when ctx ends cannot. The abandoned op ends at that timeout, and
+// its outcome goes to abandoned, when not nil.
+func within[T any](ctx context.Context, op func(context.Context) (T, error), abandoned func(T, error)) (T, error) {
 	type outcome struct {
 		v   T
 		err error
@@ -229,6 +217,12 @@ func within[T any](ctx context.Context, op func(context.Context) (T, error)) (T,
 	case o := <-done:
 		return o.v, o.err
 	case <-ctx.Done():
+		if abandoned != nil {
+			go func() {
+				o := <-done
+				abandoned(o.v, o.err)
+			}()
+		}
 		var zero T
 		return zero, ctx.Err()
 	}
@@ -257,7 +251,7 @@ func (r *Redis) keepAlive(lock *redislock.Lock, ttl time.Duration) (stop func() 
 			ctx, cancel := context.WithTimeout(context.Background(), ttl/3)
 			_, err := within(ctx, func(ctx context.Context) (struct{}, error) {
 				return struct{}{}, lock.Refresh(ctx, ttl, nil)
-			})
+			}, nil)
 			cancel()
 			if errors.Is(err, redislock.ErrNotObtained) {
 				lost.Store(true)
