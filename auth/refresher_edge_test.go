@@ -96,3 +96,22 @@ func TestJSONRefresherParsesOnly2xxBodies(t *testing.T) {
 	require.True(t, ok, "the refused refresh call is returned as an *axios.Error, got %v", err)
 	assert.Equal(t, http.StatusBadRequest, ae.Status())
 }
+
+// A refresh response over 1 MiB is refused, as x/oauth2 refuses one, on a
+// buffering client and on a streaming one alike.
+func TestJSONRefresherCapsTheResponseAt1MiB(t *testing.T) {
+	huge := `{"access_token":"new","pad":"` + strings.Repeat("x", maxTokenResponse) + `"}`
+	for name, rt := range map[string]axios.ResponseType{"buffered": "", "stream": axios.ResponseStream} {
+		t.Run(name, func(t *testing.T) {
+			mock := httpmock.NewMockTransport()
+			c := axios.Create(axios.Config{BaseURL: "http://api.test", ResponseType: rt})
+			c.Resty().SetTransport(mock)
+			mock.RegisterResponder(http.MethodPost, "http://api.test/refresh", httpmock.NewStringResponder(http.StatusOK, huge))
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			tok, err := seed000(c)(ctx, &oauth2.Token{AccessToken: "old", RefreshToken: "r"})
+			require.Error(t, err)
+			assert.Nil(t, tok)
+		})
+	}
+}
