@@ -38,7 +38,6 @@ func TestNewValidatesOptions(t *testing.T) {
 	}{
 		{"no Refresh", Options{}, "auth: Options.Refresh is required"},
 		{"negative RefreshTimeout", Options{Refresh: nopRefresh, RefreshTimeout: -time.Second}, "auth: Options.RefreshTimeout must not be negative, got -1s"},
-		{"negative MaxRetries", Options{Refresh: nopRefresh, MaxRetries: -1}, "auth: Options.MaxRetries must not be negative, got -1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, err := New(tc.opts)
@@ -49,11 +48,16 @@ func TestNewValidatesOptions(t *testing.T) {
 	a, err := New(Options{Refresh: nopRefresh})
 	require.NoError(t, err)
 	assert.Equal(t, "Authorization", a.header)
-	assert.Equal(t, []int{http.StatusUnauthorized}, a.statusCodes)
-	assert.Equal(t, DefaultRefreshBefore, a.before)
+	assert.True(t, a.shouldRefresh(&axios.Error{Response: &axios.Response{Status: http.StatusUnauthorized}}), "401 is refreshed by default")
+	assert.False(t, a.shouldRefresh(&axios.Error{Response: &axios.Response{Status: http.StatusForbidden}}))
+	assert.Equal(t, DefaultRefreshBefore, a.state.before)
 	assert.Equal(t, DefaultRefreshTimeout, a.timeout)
 	assert.Equal(t, 1, a.maxRetries)
-	assert.IsType(t, &storage.Memory{}, a.store)
+	assert.IsType(t, &storage.Memory{}, a.store.TokenStore)
+	assert.Nil(t, a.store.locker)
+	never, err := New(Options{Refresh: nopRefresh, MaxRetries: -1})
+	require.NoError(t, err)
+	assert.Equal(t, 0, never.maxRetries, "negative MaxRetries: never retried, as interceptors.RetryOptions")
 }
 
 // headerEcho answers with the request's header h.
@@ -152,7 +156,7 @@ func TestAttachHeader(t *testing.T) {
 		assert.Nil(t, resp.Config.Meta, "its header says which token it carried: no map per request")
 	})
 	t.Run("the header of one of the last 64 tokens is replaced, an older one is the caller's", func(t *testing.T) {
-		for _, later := range []int{issuedKept - 1, issuedKept} {
+		for _, later := range []int{recentKept - 1, recentKept} {
 			c, mock := newMockClient()
 			headerEcho(mock, "Authorization")
 			a := newAuth(t, Options{Refresh: nopRefresh})
@@ -164,7 +168,7 @@ func TestAttachHeader(t *testing.T) {
 			}
 			resp, err := c.Request(ctx, *first.Config)
 			require.NoError(t, err)
-			if later < issuedKept {
+			if later < recentKept {
 				assert.Equal(t, fmt.Sprintf("Bearer t%d", later), string(resp.Data), "%d tokens later: still ours", later)
 			} else {
 				assert.Equal(t, "Bearer t0", string(resp.Data), "%d tokens later: kept as the caller's", later)

@@ -155,7 +155,7 @@ func TestLate401AfterARefreshToTheSameTokenCostsNoSecondRefresh(t *testing.T) {
 	resp, err := c.Get(context.Background(), "/y")
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, calls.Load())
-	assert.IsType(t, &sentToken{}, resp.Config.Meta[metaSent], "the retry, with a repeated token again, is marked")
+	assert.IsType(t, &current{}, resp.Config.Meta[metaSent], "the retry, with a repeated token again, is marked")
 }
 
 // The last 64 tokens are tokens: a Logout (or a failed refresh) between

@@ -443,7 +443,7 @@ func TestWaitersLeaveWithoutTheLock(t *testing.T) {
 	}()
 	eventually(t, waiting(a, n+1), "all waiters")
 
-	a.mu.Lock() // held elsewhere, e.g. by the end of a turn
+	a.flight.mu.Lock() // held elsewhere, e.g. by the end of a turn
 	cancel()
 	timeout := time.After(5 * time.Second)
 	for i := range n {
@@ -451,11 +451,11 @@ func TestWaitersLeaveWithoutTheLock(t *testing.T) {
 		case err := <-left:
 			assert.ErrorIs(t, err, context.Canceled)
 		case <-timeout:
-			a.mu.Unlock()
+			a.flight.mu.Unlock()
 			t.Fatalf("%d of %d canceled waiters are stuck on the lock", n-i, n)
 		}
 	}
-	a.mu.Unlock()
+	a.flight.mu.Unlock()
 	assert.EqualValues(t, 1, a.Stats().Waiting, "the waiters that left are not counted")
 
 	close(release)
@@ -797,10 +797,8 @@ func TestHandleErrorWithoutAttachHeaderDoesNotPanic(t *testing.T) {
 		assert.Equal(t, "ok", string(resp.Data))
 		assert.Equal(t, []string{"", "t1", "t2"}, sent, "without a token, then the current one, then the refreshed one")
 		assert.EqualValues(t, 1, a.Stats().Refreshes)
-		a.mu.Lock()
-		current := a.sent
-		gen, ours := a.issuedByLocked(resp.Config.Headers.Get("Authorization"))
-		a.mu.Unlock()
+		current := a.state.load()
+		gen, ours := a.state.recognize(resp.Config.Headers.Get("Authorization"))
 		assert.Equal(t, current.header, resp.Config.Headers.Get("Authorization"), "the retry carries the current token")
 		assert.True(t, ours)
 		assert.Equal(t, current.gen, gen, "its header says which token, generation and all")

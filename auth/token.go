@@ -169,23 +169,24 @@ func (s tokenSource) Token() (*oauth2.Token, error) {
 	if err := a.ensureLoaded(ctx); err != nil {
 		return nil, err
 	}
-	a.mu.Lock()
-	if !a.isRefreshing && (a.token == nil || !a.expiringLocked(true)) {
-		tok := a.token
-		a.mu.Unlock()
-		if tok == nil {
+	for {
+		cur := a.state.load()
+		due := cur.tok != nil && a.state.due(cur, true)
+		if !due && !a.flight.underWay() {
+			if cur.tok == nil {
+				return nil, errNoToken
+			}
+			return cloneToken(cur.tok), nil
+		}
+		r, joined, _ := a.refreshed(ctx, cur, due) // ctx never ends; the refresh has its own deadline
+		switch {
+		case !joined:
+			continue
+		case r.err != nil:
+			return nil, r.err
+		case r.cur.tok == nil:
 			return nil, errNoToken
 		}
-		return cloneToken(tok), nil
+		return cloneToken(r.cur.tok), nil
 	}
-	ch := a.joinLocked()
-	a.mu.Unlock()
-	r, _ := a.wait(ctx, ch) // ctx never ends; the refresh has its own deadline
-	switch {
-	case r.err != nil:
-		return nil, r.err
-	case r.tok == nil:
-		return nil, errNoToken
-	}
-	return cloneToken(r.tok), nil
 }
