@@ -3,8 +3,8 @@
 // server refuses it (or shortly before it expires), and resumes every
 // request that was waiting with the new token.
 //
-// It is seed 001's pattern, made safe: the Authenticator holds isRefreshing
-// and a list of subscribers under one mutex. The first request that needs a
+// It is the classic axios refresh interceptor, made safe: an isRefreshing
+// flag and a list of subscribers under one mutex. The first request that needs a
 // new token starts the refresh; every other request subscribes and waits;
 // when the refresh ends, all of them resume with the new token or with its
 // error. A 401 for a token older than the current one is simply retried
@@ -22,7 +22,7 @@
 //	me, err := axios.JSON[User](api.Get(ctx, "/me"))
 //
 // Refreshers: [OAuth2] for the standard refresh_token grant, [JSONRefresher]
-// for custom JSON endpoints (seeds 000 and 001 each have one), or any
+// for custom JSON endpoints, or any
 // [Refresher] func. [ParseTokenResponse] reads a token response, and
 // [TokenSource] adapts an Authenticator to oauth2.TokenSource.
 //

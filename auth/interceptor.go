@@ -23,9 +23,8 @@ const (
 // of the request under way. It travels with the retry's ctx, not its
 // Config, so it holds when a Config is replaced (an Adapter that answers
 // with one of its own) and a Config re-sent from a Response later is a new
-// request, with retries of its own. Seed 002 marks its Config with _retry.
-// It names the Authenticator, whose count it is. (The axios idiom marks
-// the Config with _retry instead.)
+// request, with retries of its own (the axios idiom marks the Config with
+// _retry instead). It names the Authenticator, whose count it is.
 type retriesKey struct{ a *Authenticator }
 
 func (a *Authenticator) retriesOf(ctx context.Context) int {

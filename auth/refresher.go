@@ -79,7 +79,7 @@ func (e *retrieveError) Error() string {
 func (e *retrieveError) Unwrap() error { return e.err }
 
 // JSONEndpoint describes a refresh endpoint that is not RFC 6749's, for
-// [JSONRefresher]. Seed 000's endpoint takes {refresh_token} and answers the
+// [JSONRefresher]. An endpoint that takes {refresh_token} and answers the
 // standard token response:
 //
 //	auth.JSONEndpoint{
@@ -87,7 +87,7 @@ func (e *retrieveError) Unwrap() error { return e.err }
 //		Body: func(t *oauth2.Token) any { return map[string]string{"refresh_token": t.RefreshToken} },
 //	}
 //
-// Seed 001's takes the refresh token as its bearer credential, no body, and
+// One that takes the refresh token as its bearer credential, no body, and
 // answers {resultCode, data: {accessToken, refreshToken}}: give it a Header
 // func and a Parse func, as ExampleJSONRefresher shows.
 type JSONEndpoint struct {

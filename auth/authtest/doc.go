@@ -15,10 +15,9 @@
 //	Method  Path                 Request                                Success (200)
 //	------  -------------------  -------------------------------------  ---------------------------------------------
 //	POST    /login               JSON {"username","password"}           token response (below)
-//	POST    /refresh             JSON {"refresh_token"}                 token response          (seed 000's style)
+//	POST    /refresh             JSON {"refresh_token"}                 token response
 //	POST    /auth/refresh        Authorization: Bearer <refresh token>  {"resultCode":"OK","data":{"accessToken",
 //	                             no body                                "refreshToken","tokenType","expiresIn"}}
-//	                                                                                            (seed 001's style)
 //	POST    /oauth/token         form grant_type=refresh_token          RFC 6749 token response
 //	                             &refresh_token=...; or grant_type=
 //	                             password&username=...&password=...

@@ -36,7 +36,7 @@ type errorBody struct {
 	Description string `json:"error_description,omitempty"`
 }
 
-// envelope is seed 001's response shape.
+// envelope is the {resultCode, data} response shape of /auth/refresh.
 type envelope struct {
 	ResultCode string `json:"resultCode"`
 	Data       any    `json:"data,omitempty"`
@@ -142,8 +142,7 @@ func oauthError(status int) string {
 	return "injected_failure"
 }
 
-// handleRefresh is seed 000's refresh endpoint: a JSON body in, the token
-// response out.
+// handleRefresh is POST /refresh: a JSON body in, the token response out.
 func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	noCache(w)
 	if !s.beginRefresh(w, r, func(status int) {
@@ -166,7 +165,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, tok)
 }
 
-// handleBearerRefresh is seed 001's refresh endpoint: the refresh token as
+// handleBearerRefresh is POST /auth/refresh: the refresh token as
 // the bearer credential, the answer in a resultCode envelope.
 func (s *Server) handleBearerRefresh(w http.ResponseWriter, r *http.Request) {
 	noCache(w)

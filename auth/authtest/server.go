@@ -41,7 +41,7 @@ type Options struct {
 	Rotate bool
 
 	// DenyStatus is the status protected routes answer for a missing, invalid,
-	// expired or revoked access token; 0 means 401. Seed 002's API answers 403.
+	// expired or revoked access token; 0 means 401. Some APIs answer 403.
 	DenyStatus int
 
 	// Now is the server's clock, for issuing and checking access tokens; nil
