@@ -3,11 +3,14 @@ package auth
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/axiosgo/axios"
 )
 
 // BenchmarkWaitersLeavingTogether times n waiters whose contexts end at
@@ -49,4 +52,43 @@ func BenchmarkWaitersLeavingTogether(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkAttachHeader is the request half's cost with a valid token, the
+// common case: alone, and from every core at once (the token snapshot is
+// read without a lock). docs/benchmarks.md reports what it bought.
+func BenchmarkAttachHeader(b *testing.B) {
+	a, err := New(Options{Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		b.Error("unexpected refresh: the token is valid")
+		return nil, context.Canceled
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := a.SetToken(context.Background(), tokenWith("t1", time.Now().Add(time.Hour))); err != nil {
+		b.Fatal(err)
+	}
+	// The config is reused: the header left by the last call carries the
+	// current token, so each call replaces it, as a retry's does.
+	attach := func(ctx context.Context, cfg *axios.Config) {
+		if _, err := a.AttachHeader(ctx, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		ctx, cfg := context.Background(), &axios.Config{Headers: http.Header{}}
+		for b.Loop() {
+			attach(ctx, cfg)
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			ctx, cfg := context.Background(), &axios.Config{Headers: http.Header{}}
+			for pb.Next() {
+				attach(ctx, cfg)
+			}
+		})
+	})
 }
