@@ -68,19 +68,18 @@ func (e *Error) Status() int {
 	return e.Response.Status
 }
 
-// IsAxiosError reports whether err is, or wraps, an [*Error].
+// IsAxiosError reports whether err is, or wraps, an [*Error]: errors.As
+// with an *Error target, as [AsError] does.
 func IsAxiosError(err error) bool {
-	var e *Error
-	return errors.As(err, &e)
+	_, ok := AsError(err)
+	return ok
 }
 
 // IsCancel reports whether err comes from a canceled context, as axios's
-// isCancel reports an aborted request.
+// isCancel reports an aborted request. It is errors.Is(err,
+// context.Canceled): every [CodeCanceled] error this module makes wraps
+// context.Canceled (see [ContextError]).
 func IsCancel(err error) bool {
-	var e *Error
-	if errors.As(err, &e) && e.Code == CodeCanceled {
-		return true
-	}
 	return errors.Is(err, context.Canceled)
 }
 
@@ -89,6 +88,33 @@ func AsError(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// ContextError returns the [*Error] of a request described by cfg whose
+// context ended with err, ctx.Err() or an error that wraps it:
+// [CodeCanceled] with the message "canceled" for context.Canceled, and
+// [CodeTimedOut] with "context deadline exceeded" for
+// context.DeadlineExceeded. Its Err is err, so errors.Is(result, err) holds;
+// an err that wraps neither is taken as a cancellation and joined with
+// context.Canceled, so [IsCancel] holds for every CodeCanceled result.
+//
+// Interceptors that wait (for a refresh, a retry's backoff) use it when the
+// wait ends with ctx, so their errors carry the codes the core's own do;
+// they may prefix the Message and set Request and Response. A request that
+// ran past its own Config.Timeout is not this but [CodeConnAborted], which
+// only the core tells apart.
+func ContextError(cfg *Config, err error) *Error {
+	e := &Error{Message: "canceled", Code: CodeCanceled, Config: cfg, Err: err}
+	switch {
+	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.DeadlineExceeded):
+		e.Message, e.Code = "context deadline exceeded", CodeTimedOut
+	case err == nil:
+		e.Err = context.Canceled
+	default:
+		e.Err = errors.Join(context.Canceled, err)
+	}
+	return e
 }
 
 func statusError(resp *Response) *Error {
