@@ -24,8 +24,8 @@ const (
 	DefaultMaxRetries     = 1
 )
 
-// Options configures an [Authenticator]. Only Refresh is required; every
-// other zero value picks the default named on its field. [New] copies
+// Options configures an [Authenticator]. Refresh or Login is required;
+// every other zero value picks the default named on its field. [New] copies
 // Options; changing them afterwards has no effect. docs/auth.md describes
 // each option's part in a refresh.
 type Options struct {
@@ -34,8 +34,16 @@ type Options struct {
 	// refresh once per expiry (see docs/storage.md).
 	Store storage.TokenStore
 
-	// Refresh turns the current token into a new one. It is required.
+	// Refresh turns the current token into a new one. Required unless
+	// Login is set.
 	Refresh Refresher
+
+	// Login obtains a token when none is held: at first use, after a
+	// logout, or, when Refresh is nil, when the token expires or is
+	// refused. It runs as the one refresh every waiting request shares.
+	// [ClientCredentials] is the Login of a service. Its error wraps
+	// [ErrRefused] when the server refused the credentials.
+	Login func(ctx context.Context) (*oauth2.Token, error)
 
 	// StatusCodes are the statuses that mean the token was refused, used
 	// by the default ShouldRefresh; nil: {401}.
@@ -47,9 +55,14 @@ type Options struct {
 	// goroutines at once.
 	ShouldRefresh func(err *axios.Error) bool
 
-	// Header is the request header the token is sent in; "": "Authorization",
-	// with the value "<Type> <AccessToken>".
+	// Header is the request header the token is sent in; "": "Authorization".
 	Header string
+
+	// Format is the header's value for a token; nil: "<Type> <AccessToken>".
+	// [RawToken] sends the access token alone. A request whose header holds
+	// one of the recent tokens formatted so is known as the Authenticator's
+	// own, and refreshed when refused.
+	Format func(tok *oauth2.Token) string
 
 	// RefreshBefore makes the refresh proactive: a token that expires
 	// within RefreshBefore (at most half its lifetime) is refreshed before
@@ -103,6 +116,7 @@ type Stats struct {
 // [Authenticator.Install].
 type Authenticator struct {
 	refresh       Refresher
+	login         func(context.Context) (*oauth2.Token, error)
 	shouldRefresh func(*axios.Error) bool
 	header        string
 	timeout       time.Duration
@@ -123,16 +137,17 @@ type Authenticator struct {
 }
 
 // New returns an Authenticator for opts. It fails, rather than panics, when
-// opts.Refresh is nil or RefreshTimeout is negative.
+// opts has neither Refresh nor Login, or RefreshTimeout is negative.
 func New(opts Options) (*Authenticator, error) {
-	if opts.Refresh == nil {
-		return nil, errors.New("auth: Options.Refresh is required")
+	if opts.Refresh == nil && opts.Login == nil {
+		return nil, errors.New("auth: Options.Refresh or Options.Login is required")
 	}
 	if opts.RefreshTimeout < 0 {
 		return nil, fmt.Errorf("auth: Options.RefreshTimeout must not be negative, got %v", opts.RefreshTimeout)
 	}
 	a := &Authenticator{
 		refresh:       opts.Refresh,
+		login:         opts.Login,
 		shouldRefresh: opts.ShouldRefresh,
 		header:        http.CanonicalHeaderKey(opts.Header),
 		timeout:       opts.RefreshTimeout,
@@ -168,12 +183,20 @@ func New(opts Options) (*Authenticator, error) {
 		store = storage.NewMemory()
 	}
 	a.store = newSharedStore(store, a.timeout)
-	a.state = newTokenState(bearer, before)
+	format := opts.Format
+	if format == nil {
+		format = bearer
+	}
+	a.state = newTokenState(format, before)
 	return a, nil
 }
 
-// bearer is the header value of tok: "<Type> <AccessToken>".
+// bearer is the default header value of tok: "<Type> <AccessToken>".
 func bearer(tok *oauth2.Token) string { return tok.Type() + " " + tok.AccessToken }
+
+// RawToken is a [Options.Format] that sends the access token alone, for
+// APIs that take it in a header of their own ("X-Auth-Token: <token>").
+func RawToken(tok *oauth2.Token) string { return tok.AccessToken }
 
 // Install registers the pair on c: AttachHeader as a request interceptor
 // and HandleError as a response interceptor's rejected handler, whose
@@ -240,7 +263,7 @@ func (a *Authenticator) takeTurn(ctx context.Context) error {
 }
 
 func (a *Authenticator) endTurn(cur *current) {
-	resume(a.flight.release(), result{cur: cur})
+	resume(a.flight.release(nil), result{cur: cur})
 }
 
 // Token returns a copy of the current token, loading it from the store on
@@ -274,7 +297,7 @@ func (a *Authenticator) Refresh(ctx context.Context) (*oauth2.Token, error) {
 	}
 	for {
 		cur := a.state.load()
-		if cur.tok == nil && !a.flight.underWay() {
+		if cur.tok == nil && a.login == nil && !a.flight.underWay() {
 			return nil, errNoToken
 		}
 		r, joined, err := a.refreshed(ctx, cur, true)

@@ -36,7 +36,7 @@ func TestNewValidatesOptions(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{"no Refresh", Options{}, "auth: Options.Refresh is required"},
+		{"no Refresh", Options{}, "auth: Options.Refresh or Options.Login is required"},
 		{"negative RefreshTimeout", Options{Refresh: nopRefresh, RefreshTimeout: -time.Second}, "auth: Options.RefreshTimeout must not be negative, got -1s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -477,7 +477,8 @@ func TestLockingStoreWithTheSameTokenRefreshesAndOnRefreshSkipsAdopted(t *testin
 // another process saved meanwhile.
 func TestLockOutageDoesNotLogTheProcessOutForGood(t *testing.T) {
 	ctx := context.Background()
-	srv := newServer(t, authtest.Options{Rotate: true})
+	clock := useFakeClock(t)
+	srv := newServer(t, authtest.Options{Rotate: true, Now: clock.Now})
 	store := newLockingStore()
 	c := newClient(t, srv)
 	var failures atomic.Int64
@@ -497,7 +498,7 @@ func TestLockOutageDoesNotLogTheProcessOutForGood(t *testing.T) {
 	require.True(t, ok, "an *axios.Error: %T", err)
 	assert.Equal(t, http.StatusUnauthorized, ae.Status())
 	assert.Zero(t, failures.Load(), "a lock outage is not a logout: no OnFailure")
-	assert.Zero(t, a.Stats().Failures)
+	assert.EqualValues(t, 1, a.Stats().Failures, "counted as a failed refresh")
 	_, err = a.Token(ctx)
 	require.NoError(t, err, "the token is kept in memory")
 	_, err = store.Memory.Load(ctx)
@@ -508,6 +509,9 @@ func TestLockOutageDoesNotLogTheProcessOutForGood(t *testing.T) {
 	_, err = other.Refresh(ctx)
 	require.NoError(t, err)
 
+	_, err = c.Get(ctx, "/api/x")
+	require.ErrorIs(t, err, errLockDown, "inside the backoff the last failure is returned at once")
+	clock.Advance(time.Second)
 	for i := range 3 {
 		_, err = c.Get(ctx, "/api/x")
 		require.NoError(t, err, "request %d after the outage", i)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // flight is one refresh at a time and the requests that wait for it: the
@@ -13,16 +14,24 @@ import (
 // turn's end resumes them all with one result. SetToken and Logout take
 // the turn too, so they never interleave with a refresh.
 type flight struct {
-	mu           sync.Mutex // guards isRefreshing and subscribers
+	mu           sync.Mutex // guards the fields up to busy
 	isRefreshing bool
 	subscribers  []chan result
 
-	busy    atomic.Bool  // isRefreshing, for readers that take no lock
+	// After a failed turn no new one starts until retryAt: the callers
+	// that need one fail at once with lastErr. fails counts the failures
+	// in a row, for the backoff.
+	lastErr error
+	retryAt time.Time
+	fails   int
+
+	busy    atomic.Bool  // a turn that new requests wait for is under way (not a background one alone); read without the lock
 	waiting atomic.Int64 // subscribers still waiting
 }
 
-// underWay reports, without a lock, whether a turn is under way. A caller
-// that acts on it judges again in join, under the lock.
+// underWay reports, without a lock, whether a turn that requests wait for
+// is under way. A caller that acts on it judges again in join, under the
+// lock.
 func (f *flight) underWay() bool { return f.busy.Load() }
 
 // result is what a turn hands each subscriber: the token state after it,
@@ -37,17 +46,36 @@ type result struct {
 // caller judged that seen, the token state, needs a refresh (mayStart) and
 // seen is still the current state. Otherwise it returns a nil channel: the
 // turn the caller saw has ended, and the caller judges the state again.
-func (f *flight) join(state *tokenState, seen *current, mayStart bool) (ch chan result, start bool) {
+//
+// In the backoff after a failed turn, a caller that would start one gets
+// the failure instead.
+func (f *flight) join(state *tokenState, seen *current, mayStart bool) (ch chan result, start bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.isRefreshing {
 		if !mayStart || state.load() != seen {
-			return nil, false
+			return nil, false, nil
+		}
+		if f.lastErr != nil && timeNow().Before(f.retryAt) {
+			return nil, false, f.lastErr
 		}
 		f.isRefreshing, start = true, true
-		f.busy.Store(true)
 	}
-	return f.subscribeLocked(), start
+	f.busy.Store(true) // a waiter: requests that start meanwhile wait too
+	return f.subscribeLocked(), start, nil
+}
+
+// startBackground starts a turn nobody waits for (a proactive refresh of a
+// token still valid), unless one is under way, the state is no longer seen,
+// or a failure's backoff lasts. Requests go on without waiting for it.
+func (f *flight) startBackground(state *tokenState, seen *current) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.isRefreshing || state.load() != seen || (f.lastErr != nil && timeNow().Before(f.retryAt)) {
+		return false
+	}
+	f.isRefreshing = true
+	return true
 }
 
 func (f *flight) subscribeLocked() chan result {
@@ -70,6 +98,7 @@ func (f *flight) take(ctx context.Context) error {
 			return nil
 		}
 		ch := f.subscribeLocked()
+		f.busy.Store(true)
 		f.mu.Unlock()
 		if _, err := f.wait(ctx, ch); err != nil {
 			return err
@@ -91,16 +120,27 @@ func (f *flight) wait(ctx context.Context, ch chan result) (result, error) {
 }
 
 // release ends the turn and returns its subscribers, for [resume].
-// Requests that start from now on see the token state as it is.
-func (f *flight) release() []chan result {
+// Requests that start from now on see the token state as it is. A turn
+// that failed with err starts the backoff: 1s, doubling with each failure
+// in a row up to 4s.
+func (f *flight) release(err error) []chan result {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err != nil {
+		f.lastErr, f.retryAt = err, timeNow().Add(min(time.Second<<min(f.fails, 2), maxBackoff))
+		f.fails++
+	} else {
+		f.lastErr, f.fails = nil, 0
+	}
 	subs := f.subscribers
 	f.subscribers = nil
 	f.isRefreshing = false
 	f.busy.Store(false)
 	return subs
 }
+
+// maxBackoff bounds the wait between attempts while a failure lasts.
+const maxBackoff = 4 * time.Second
 
 func resume(subs []chan result, r result) {
 	for _, ch := range subs {

@@ -161,6 +161,16 @@ func waiting(a *Authenticator, n int64) func() bool {
 	return func() bool { return a.Stats().Waiting == n }
 }
 
+// idle returns a condition: no refresh is under way, a background one
+// included.
+func idle(a *Authenticator) func() bool {
+	return func() bool {
+		a.flight.mu.Lock()
+		defer a.flight.mu.Unlock()
+		return !a.flight.isRefreshing
+	}
+}
+
 // bearerOf returns the token of an Authorization header.
 func bearerOf(r *http.Request) string {
 	const p = "Bearer "

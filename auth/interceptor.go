@@ -15,9 +15,19 @@ import (
 // repeats a recent one's (a refresh that handed back the same access token)
 // is recorded, as its *current.
 const (
-	metaSkip = "auth.skip" // bool: SkipAuthRefresh
-	metaSent = "auth.sent" // *current: the token the attempt carried, when its header repeats an older one's
+	metaSkip  = "auth.skip"  // bool: SkipAuthRefresh
+	metaSent  = "auth.sent"  // *current: the token the attempt carried, when its header repeats an older one's
+	metaRetry = "auth.retry" // bool: the pair's retry of a refused request
 )
+
+// IsRetry reports whether cfg is the auth pair's retry of a refused
+// request, for a request interceptor that treats it apart (as
+// axios-auth-refresh's onRetry): the retry runs the client's whole chain
+// again.
+func IsRetry(cfg *axios.Config) bool {
+	v, _ := cfg.Meta[metaRetry].(bool)
+	return v
+}
 
 // retriesKey is the context key of the number of retries HandleError made
 // of the request under way. It travels with the retry's ctx, not its
@@ -50,10 +60,11 @@ func skipped(cfg *axios.Config) bool {
 }
 
 // AttachHeader is the request half of the pair: it sets the header from
-// the current token (loaded from the store on first use; with no token the
-// request goes without one). While a refresh is under way, or when the
-// token is due for a proactive refresh, it first waits for that one
-// refresh. A header the caller set is kept, unless it carries one of the
+// the current token (loaded from the store on first use). A token due for
+// a proactive refresh but still valid is sent while one refresh runs in
+// the background; an expired one, or none when Login is set, first waits
+// for that one refresh, as does every request while a refresh started by a
+// refusal runs. With no token and no Login the request goes without one. A header the caller set is kept, unless it carries one of the
 // Authenticator's recent tokens: then it is replaced by the current one.
 // Requests marked with [SkipAuthRefresh], or made with a Refresher's ctx,
 // never wait.
@@ -82,12 +93,16 @@ func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*a
 	// each wait, a few times at most.
 	for waits := 0; ; {
 		cur := a.state.load()
-		due := a.state.due(cur, false)
-		if (!due && !a.flight.underWay()) || waits == maxAttachWaits || !a.mayWait(ctx, cfg) {
+		need := a.needsToken(cur)
+		if !need && a.state.due(cur, false) && a.flight.startBackground(a.state, cur) {
+			// Still valid: sent as it is while one refresh runs behind it.
+			go a.runRefresh(cur)
+		}
+		if (!need && !a.flight.underWay()) || waits == maxAttachWaits || !a.mayWait(ctx, cfg) {
 			a.setHeader(cfg, cur)
 			return cfg, nil
 		}
-		r, joined, err := a.refreshed(ctx, cur, due)
+		r, joined, err := a.refreshed(ctx, cur, need)
 		if !joined {
 			continue
 		}
@@ -99,6 +114,16 @@ func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*a
 			return nil, refreshError(nil, cfg, r.err)
 		}
 	}
+}
+
+// needsToken reports whether a request must wait for a new token before it
+// is sent: the token has expired (and is due: one that arrived expired is
+// sent), or there is none and Login can get one.
+func (a *Authenticator) needsToken(cur *current) bool {
+	if cur.tok == nil {
+		return a.login != nil
+	}
+	return !cur.dueAt.IsZero() && !timeNow().Before(cur.tok.Expiry)
 }
 
 // maxAttachWaits bounds the refreshes one request waits for before it is
@@ -199,7 +224,7 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 				next = cur
 				break
 			}
-			if cur.tok == nil {
+			if cur.tok == nil && a.login == nil {
 				return nil, err // no token to refresh: log in
 			}
 		}
@@ -223,6 +248,10 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 	// interceptors were cleared, or an Adapter answered with its own Config.
 	retry := *cfg
 	retry.Meta = maps.Clone(cfg.Meta)
+	if retry.Meta == nil {
+		retry.Meta = make(map[string]any, 1)
+	}
+	retry.Meta[metaRetry] = true
 	retry.Headers = cfg.Headers.Clone()
 	if retry.Headers == nil {
 		retry.Headers = make(http.Header, 1)

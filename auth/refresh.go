@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"golang.org/x/oauth2"
+
+	"github.com/axiosgo/axios/storage"
 )
 
 // ErrRefreshFailed is wrapped, with the cause, by the error of every request
@@ -31,7 +33,10 @@ func (a *Authenticator) ownRefresh(ctx context.Context) bool {
 // there was nothing to wait for after all: the caller judges the state
 // again.
 func (a *Authenticator) refreshed(ctx context.Context, seen *current, mayStart bool) (r result, joined bool, err error) {
-	ch, start := a.flight.join(a.state, seen, mayStart && seen.tok != nil)
+	ch, start, err := a.flight.join(a.state, seen, mayStart && (seen.tok != nil || a.login != nil))
+	if err != nil {
+		return result{err: err}, true, nil // in the backoff of a failure
+	}
 	if ch == nil {
 		return result{}, false, nil
 	}
@@ -42,70 +47,88 @@ func (a *Authenticator) refreshed(ctx context.Context, seen *current, mayStart b
 	return r, true, err
 }
 
-// runRefresh is the turn that start handed its caller: one refresh, on its
-// own goroutine and its own context bounded by RefreshTimeout, so no
-// caller's cancellation reaches it.
+// runRefresh is the turn that start handed its caller: one refresh (or
+// login), on its own goroutine and its own context bounded by
+// RefreshTimeout, so no caller's cancellation reaches it.
+//
+// A refused refresh logs the user out: the token is dropped, the store
+// cleared, OnFailure called. Any other failure keeps the token and its
+// refresh token, and the flight refuses new attempts for a short backoff.
 func (a *Authenticator) runRefresh(seen *current) {
 	base := context.WithValue(context.Background(), refreshKey{}, a)
 	ctx, cancel := context.WithTimeout(base, a.timeout)
 	defer cancel()
 
 	tok, adopted, saved, err := a.refreshShared(ctx, seen)
-	var unavail *unavailableError
+	refused := err != nil && loggedOut(err)
 	switch {
-	case errors.As(err, &unavail):
-		// Nothing was learnt about the token: keep it.
-	case err != nil:
+	case refused:
 		a.state.set(nil, false, false)
-	default:
+	case err == nil:
 		a.state.set(tok, adopted, !adopted && !saved)
 	}
 	if err != nil {
 		err = fmt.Errorf("%w: %w", ErrRefreshFailed, err)
+		a.failures.Add(1)
 	}
-	subs := a.flight.release()
+	subs := a.flight.release(err)
 
 	// The turn has ended, so the hooks may call SetToken or Logout; the
 	// waiters resume after them, with the token as it is then.
 	hookCtx := context.WithoutCancel(ctx)
 	switch {
-	case unavail != nil:
-	case err != nil:
-		a.failures.Add(1)
+	case refused:
 		if a.onFailure != nil {
-			a.onFailure(hookCtx, err)
+			a.safeHook(func() { a.onFailure(hookCtx, err) })
 		}
+	case err != nil:
 	case adopted:
 		a.adopted.Add(1)
 	default:
 		a.refreshes.Add(1)
 		if a.onRefresh != nil {
-			a.onRefresh(hookCtx, cloneToken(tok))
+			a.safeHook(func() { a.onRefresh(hookCtx, cloneToken(tok)) })
 		}
 	}
 	resume(subs, result{cur: a.state.load(), err: err})
 }
 
-// refreshShared refreshes seen's token, under the shared store's lock when
-// there is one (see sharedStore.reload), and saves the result. A refresh
-// that fails clears the store; one whose save fails is still used here
-// (saved is false).
+// loggedOut reports whether a refresh's error ends the session: the server
+// refused the credential, or there is none (another process logged out).
+func loggedOut(err error) bool {
+	return errors.Is(err, ErrRefused) || errors.Is(err, storage.ErrNoToken)
+}
+
+// safeHook runs a user's hook on the refresh's goroutine, where no caller
+// could recover its panic: it must not take the process down, nor leave
+// the waiters unresumed.
+func (a *Authenticator) safeHook(f func()) {
+	defer func() { _ = recover() }()
+	f()
+}
+
+// refreshShared refreshes seen's token, or logs in when there is none,
+// under the shared store's lock when there is one (see
+// sharedStore.reload), and saves the result. A refused refresh clears the
+// store; a token whose save failed is still used here (saved is false).
 func (a *Authenticator) refreshShared(ctx context.Context, seen *current) (tok *oauth2.Token, adopted, saved bool, err error) {
 	unlock, err := a.store.lock(ctx)
 	if err != nil {
-		return nil, false, false, unavailable(err)
+		return nil, false, false, err
 	}
 	defer unlock()
-	p, err := a.store.reload(ctx, a.state, seen)
+	p, err := a.store.reload(ctx, a.state, seen, a.login != nil)
 	if err != nil {
 		return nil, false, false, err
 	}
 	if p.adopt != nil {
 		return p.adopt, true, false, nil
 	}
-	tok, err = a.callRefresher(ctx, p.stale)
+	tok, err = a.obtain(ctx, p.stale)
 	if err != nil {
-		a.store.clear(ctx) // the token is dropped from memory either way
+		if loggedOut(err) {
+			a.store.clear(ctx) // the token is dropped from memory too
+		}
 		return nil, false, false, err
 	}
 	if err := a.store.save(ctx, tok); err != nil {
@@ -115,11 +138,19 @@ func (a *Authenticator) refreshShared(ctx context.Context, seen *current) (tok *
 	return tok, false, true, nil
 }
 
-// callRefresher calls the Refresher and gives up on it when ctx ends, so
-// the waiting requests are resumed at RefreshTimeout even if the Refresher
-// ignores its ctx.
-func (a *Authenticator) callRefresher(ctx context.Context, stale *oauth2.Token) (*oauth2.Token, error) {
-	if stale == nil {
+// obtain gets a new token: the Refresher's for stale, or Login's when
+// there is no token to refresh or no Refresher. It gives up when ctx ends,
+// so the waiting requests are resumed at RefreshTimeout even if the
+// Refresher ignores its ctx, and a panic becomes the refresh's (transient)
+// failure.
+func (a *Authenticator) obtain(ctx context.Context, stale *oauth2.Token) (*oauth2.Token, error) {
+	var call func() (*oauth2.Token, error)
+	switch {
+	case stale != nil && a.refresh != nil:
+		call = func() (*oauth2.Token, error) { return a.refresh(ctx, cloneToken(stale)) }
+	case a.login != nil:
+		call = func() (*oauth2.Token, error) { return a.login(ctx) }
+	default:
 		return nil, errNoToken
 	}
 	type outcome struct {
@@ -128,14 +159,12 @@ func (a *Authenticator) callRefresher(ctx context.Context, stale *oauth2.Token) 
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		// A panic here, on a goroutine of ours, could be recovered by no
-		// caller: it fails the refresh instead of the process.
 		defer func() {
 			if p := recover(); p != nil {
 				done <- outcome{err: fmt.Errorf("auth: the Refresher panicked: %v", p)}
 			}
 		}()
-		tok, err := a.refresh(ctx, cloneToken(stale))
+		tok, err := call()
 		done <- outcome{tok, err}
 	}()
 	var o outcome
@@ -151,7 +180,7 @@ func (a *Authenticator) callRefresher(ctx context.Context, stale *oauth2.Token) 
 		return nil, errors.New("auth: the Refresher returned no access token")
 	}
 	tok := cloneToken(o.tok)
-	if tok.RefreshToken == "" {
+	if tok.RefreshToken == "" && stale != nil {
 		// As x/oauth2: a server that does not rotate may leave it out.
 		tok.RefreshToken = stale.RefreshToken
 	}

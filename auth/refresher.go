@@ -25,8 +25,29 @@ import (
 // still running then may overlap the next refresh).
 // Requests made with ctx through a client the Authenticator is installed on
 // never wait for the refresh, so they cannot deadlock on it. An error fails
-// every waiting request and logs the user out; it must not contain a token.
+// every waiting request; one that wraps [ErrRefused] also logs the user
+// out, any other keeps the token for a later try. It must not contain a
+// token.
 type Refresher func(ctx context.Context, current *oauth2.Token) (*oauth2.Token, error)
+
+// ErrRefused is wrapped by a Refresher's (or Login's) error when the server
+// refused the credential: the refresh token is no good, and the user is
+// logged out. [OAuth2], [ClientCredentials] and [JSONRefresher] wrap it for
+// a 400, 401 or 403 answer and for invalid_grant; a custom Refresher wraps
+// it itself. Every other failure (network, timeout, 5xx, 429, a malformed
+// answer, a store outage) is transient: the token is kept.
+var ErrRefused = errors.New("auth: refused")
+
+// refusedError is a refusal that keeps its cause's text.
+type refusedError struct{ error }
+
+func (e refusedError) Unwrap() []error { return []error{e.error, ErrRefused} }
+
+// refusedStatus reports whether a token endpoint's status refuses the
+// credential, rather than failing for a while.
+func refusedStatus(status int) bool {
+	return status == http.StatusBadRequest || status == http.StatusUnauthorized || status == http.StatusForbidden
+}
 
 // errNoRefreshToken is the Refreshers' error for a token without one.
 var errNoRefreshToken = errors.New("auth: the current token has no refresh token")
@@ -41,42 +62,69 @@ var errNoRefreshToken = errors.New("auth: the current token has no refresh token
 //		return refresh(context.WithValue(ctx, oauth2.HTTPClient, myClient), t)
 //	}
 //
-// Its errors wrap x/oauth2's. A refused grant's text is "auth: oauth2
-// refresh: status 400, error \"invalid_grant\"": the status and the
-// server's error code, not its error_description or body, which may echo
-// the refresh token. errors.As still finds the *oauth2.RetrieveError, with
-// all the server said.
+// Its errors wrap x/oauth2's, and [ErrRefused] for a 400, 401 or 403 answer
+// or invalid_grant. A refused grant's text is "auth: oauth2 refresh: status
+// 400, error \"invalid_grant\"": the status and RFC 6749's error code, not
+// the server's description or body, which may echo the refresh token.
+// errors.As still finds the *oauth2.RetrieveError, with all the server said.
 func OAuth2(cfg *oauth2.Config) Refresher {
 	return func(ctx context.Context, current *oauth2.Token) (*oauth2.Token, error) {
 		if current == nil || current.RefreshToken == "" {
 			return nil, errNoRefreshToken
 		}
 		tok, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: current.RefreshToken}).Token()
-		var refused *oauth2.RetrieveError
-		switch {
-		case errors.As(err, &refused):
-			return nil, &retrieveError{refused}
-		case err != nil:
-			return nil, fmt.Errorf("auth: oauth2 refresh: %w", err)
+		if err != nil {
+			return nil, grantError("oauth2 refresh", err)
 		}
 		return tok, nil
 	}
 }
 
+// grantError is a token endpoint's failure, as a Refresher or Login
+// returns it: an *oauth2.RetrieveError is wrapped in a *retrieveError,
+// which wraps ErrRefused too when the server refused the grant.
+func grantError(op string, err error) error {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) {
+		return fmt.Errorf("auth: %s: %w", op, err)
+	}
+	status := 0
+	if re.Response != nil {
+		status = re.Response.StatusCode
+	}
+	return &retrieveError{op: op, err: re, status: status, refused: refusedStatus(status) || re.ErrorCode == "invalid_grant"}
+}
+
 // retrieveError is a token endpoint's refusal with a text that is safe to
 // log: *oauth2.RetrieveError's own text has the server's error_description,
 // or its whole body, and a server may echo the refresh token in either.
-type retrieveError struct{ err *oauth2.RetrieveError }
-
-func (e *retrieveError) Error() string {
-	status := 0
-	if e.err.Response != nil {
-		status = e.err.Response.StatusCode
-	}
-	return fmt.Sprintf("auth: oauth2 refresh: status %d, error %q", status, e.err.ErrorCode)
+// Only an error code RFC 6749 defines is quoted: the field is the server's,
+// and one that echoes its input would put a secret there.
+type retrieveError struct {
+	op      string
+	err     *oauth2.RetrieveError
+	status  int
+	refused bool
 }
 
-func (e *retrieveError) Unwrap() error { return e.err }
+func (e *retrieveError) Error() string {
+	code := e.err.ErrorCode
+	switch code {
+	case "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
+		"unsupported_grant_type", "invalid_scope", "":
+	default:
+		code = "(not an RFC 6749 code)"
+	}
+	return fmt.Sprintf("auth: %s: status %d, error %q", e.op, e.status, code)
+}
+
+// Unwrap returns the *oauth2.RetrieveError, and ErrRefused for a refusal.
+func (e *retrieveError) Unwrap() []error {
+	if e.refused {
+		return []error{e.err, ErrRefused}
+	}
+	return []error{e.err}
+}
 
 // JSONEndpoint describes a refresh endpoint that is not RFC 6749's, for
 // [JSONRefresher]. An endpoint that takes {refresh_token} and answers the
@@ -110,7 +158,8 @@ type JSONEndpoint struct {
 // which may be the very client the Authenticator is installed on: its
 // requests are marked with SkipAuthRefresh and sent with the refresh's
 // context, so a refused refresh call is returned, never refreshed, and
-// never waits for itself. Only a 2xx response is a token response, whatever
+// never waits for itself. A 400, 401 or 403 answer wraps [ErrRefused]. Only
+// a 2xx response is a token response, whatever
 // the client's ValidateStatus; its body is read (also from a client whose
 // default is ResponseStream) up to 1 MiB, as x/oauth2 reads its own. A
 // response without a refresh token keeps the current one.
@@ -147,6 +196,9 @@ func JSONRefresher(c *axios.Client, spec JSONEndpoint) Refresher {
 		if err != nil {
 			// *axios.Error's text is the status or the transport failure:
 			// never a header or a body, which may echo the refresh token.
+			if e, ok := axios.AsError(err); ok && e.Response != nil && refusedStatus(e.Status()) {
+				err = refusedError{err}
+			}
 			return nil, fmt.Errorf("auth: refresh request: %w", err)
 		}
 		data := resp.Data

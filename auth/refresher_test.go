@@ -138,6 +138,7 @@ func TestJSONRefresherErrors(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, http.StatusBadRequest, ae.Status())
 	assert.EqualError(t, err, "auth: refresh request: axios: Request failed with status code 400")
+	assert.ErrorIs(t, err, ErrRefused, "a 400 refuses the refresh token")
 
 	_, err = JSONRefresher(c, JSONEndpoint{URL: "/garbage"})(context.Background(), cur)
 	assert.EqualError(t, err, "auth: parse token response: invalid JSON at offset 1")

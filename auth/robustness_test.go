@@ -189,7 +189,11 @@ func TestPanickingRefresherFailsTheRefreshNotTheProcess(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the waiter hangs")
 	}
-	assert.EqualValues(t, 1, failures.Load(), "a failed refresh: logged out once")
+	assert.Zero(t, failures.Load(), "a panic is a transient failure, not a refusal: no logout")
+	assert.EqualValues(t, 1, a.Stats().Failures)
+	tok, err := a.Token(ctx)
+	require.NoError(t, err, "the token is kept")
+	assert.Equal(t, "t1", tok.AccessToken)
 }
 
 // SetToken's save fails on an empty shared store. The first refresh finds

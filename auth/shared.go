@@ -92,7 +92,10 @@ type plan struct {
 // of this process's earlier tokens (written back by someone). A store that
 // cannot be read fails with errUnavailable: nothing was learnt about the
 // token. An empty one means another process logged out.
-func (s sharedStore) reload(ctx context.Context, state *tokenState, cur *current) (plan, error) {
+//
+// With login, a store that is empty when this process holds no token
+// either means: log in.
+func (s sharedStore) reload(ctx context.Context, state *tokenState, cur *current, login bool) (plan, error) {
 	stale := cur.tok
 	if s.locker == nil {
 		return plan{stale: stale}, nil
@@ -100,9 +103,11 @@ func (s sharedStore) reload(ctx context.Context, state *tokenState, cur *current
 	stored, err := s.Load(ctx)
 	switch {
 	case err != nil && !errors.Is(err, storage.ErrNoToken):
-		return plan{}, unavailable(fmt.Errorf("reload token: %w", err))
+		return plan{}, fmt.Errorf("reload token: %w", err)
 	case cur.unsaved:
 		return plan{stale: stale}, nil
+	case err != nil && (login && stale == nil):
+		return plan{}, nil
 	case err != nil:
 		return plan{}, errNoToken
 	case stored.AccessToken == "" || (stale != nil && stored.AccessToken == stale.AccessToken):
@@ -112,13 +117,3 @@ func (s sharedStore) reload(ctx context.Context, state *tokenState, cur *current
 	}
 	return plan{adopt: stored}, nil
 }
-
-// unavailableError is a refresh failure that says nothing about the token:
-// the shared store could not be locked or read. The token is kept, in
-// memory and in the store: another process may have saved a good one.
-type unavailableError struct{ err error }
-
-func (e *unavailableError) Error() string { return e.err.Error() }
-func (e *unavailableError) Unwrap() error { return e.err }
-
-func unavailable(err error) error { return &unavailableError{err} }

@@ -158,6 +158,8 @@ func TestA401SentBeforeLoginIsRetriedWithTheNewTokenWithoutARefresh(t *testing.T
 	assert.EqualValues(t, 1, a.Stats().Retries)
 }
 
+// TestProactiveRefreshSendsNoExpiredToken: past its expiry, no request is
+// sent with the token: they all wait for the one refresh.
 func TestProactiveRefreshSendsNoExpiredToken(t *testing.T) {
 	const n = 100
 	clock := useFakeClock(t)
@@ -172,11 +174,10 @@ func TestProactiveRefreshSendsNoExpiredToken(t *testing.T) {
 	}, &calls)})
 	login(t, a, c, srv.Issue("demo"))
 
-	// Inside the 30s window, though the server would still take the token.
-	clock.Advance(45 * time.Second)
+	clock.Advance(time.Minute + time.Second)
 	done := make(chan []error)
 	go func() { done <- get(c, context.Background(), "/api/p", n) }()
-	eventually(t, waiting(a, n), "all requests to wait for the proactive refresh")
+	eventually(t, waiting(a, n), "all requests to wait for the refresh")
 	close(release)
 	for _, err := range <-done {
 		require.NoError(t, err)
@@ -190,6 +191,49 @@ func TestProactiveRefreshSendsNoExpiredToken(t *testing.T) {
 	_, err := c.Get(context.Background(), "/api/p")
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, calls.Load())
+}
+
+// TestProactiveRefreshRunsBehindAValidToken: inside the RefreshBefore
+// window the token is still valid, so requests are sent with it at once
+// while one refresh runs in the background; none waits for it.
+func TestProactiveRefreshRunsBehindAValidToken(t *testing.T) {
+	const n = 100
+	clock := useFakeClock(t)
+	srv := newServer(t, authtest.Options{Now: clock.Now, AccessTTL: time.Minute})
+	c := newClient(t, srv)
+	var calls atomic.Int64
+	release := make(chan struct{})
+	refresh := seed000(c)
+	var refreshed atomic.Int64
+	a := newAuth(t, Options{
+		Refresh: counted(func(ctx context.Context, cur *oauth2.Token) (*oauth2.Token, error) {
+			<-release
+			return refresh(ctx, cur)
+		}, &calls),
+		OnRefresh: func(context.Context, *oauth2.Token) { refreshed.Add(1) },
+	})
+	first := srv.Issue("demo")
+	login(t, a, c, first)
+
+	clock.Advance(45 * time.Second) // inside the 30s window
+	for _, err := range get(c, context.Background(), "/api/p", n) {
+		require.NoError(t, err, "sent at once, though the refresh is held")
+	}
+	assert.EqualValues(t, 1, calls.Load(), "one background refresh")
+	assert.EqualValues(t, 0, a.Stats().Waiting)
+	assert.EqualValues(t, n, srv.Served())
+	tok, err := a.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, first.AccessToken, tok.AccessToken, "the refresh is still under way")
+
+	close(release)
+	eventually(t, idle(a), "the background refresh to end")
+	assert.EqualValues(t, 1, refreshed.Load())
+	resp, err := c.Get(context.Background(), "/api/p")
+	require.NoError(t, err)
+	assert.NotEqual(t, "Bearer "+first.AccessToken, resp.Config.Headers.Get("Authorization"), "the next request carries the new token")
+	assert.EqualValues(t, 1, calls.Load())
+	assert.EqualValues(t, 0, srv.Denied())
 }
 
 // TestProactiveRefreshFailureHasTheCausesCode: a request that waited in
@@ -213,7 +257,7 @@ func TestProactiveRefreshFailureHasTheCausesCode(t *testing.T) {
 				return nil, tc.cause
 			}})
 			login(t, a, c, tokenWith("t1", clock.Now().Add(time.Hour)))
-			clock.Advance(time.Hour - time.Second)
+			clock.Advance(time.Hour + time.Second) // expired: the request waits
 
 			_, err := c.Get(context.Background(), "/x")
 			assert.ErrorIs(t, err, ErrRefreshFailed)
@@ -243,7 +287,7 @@ func TestProactiveAndReactiveRefreshAreOneRefresh(t *testing.T) {
 		return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
 	})
 	mock.RegisterResponder(http.MethodGet, "http://api.test/proactive", func(r *http.Request) (*http.Response, error) {
-		if bearerOf(r) == "t2" {
+		if bearerOf(r) == "t1" || bearerOf(r) == "t2" {
 			return httpmock.NewStringResponse(http.StatusOK, "ok"), nil
 		}
 		refused.Add(1)
@@ -262,15 +306,16 @@ func TestProactiveAndReactiveRefreshAreOneRefresh(t *testing.T) {
 	go func() { reactive <- get(c, context.Background(), "/reactive", n) }()
 	eventually(t, func() bool { return arrived.Load() == n }, "the reactive requests to be on the wire with t1")
 
-	clock.Advance(40 * time.Second) // t1 is now inside RefreshBefore
-	proactive := make(chan []error)
-	go func() { proactive <- get(c, context.Background(), "/proactive", n) }()
-	eventually(t, waiting(a, n), "the proactive requests to wait")
+	clock.Advance(40 * time.Second) // t1 is now inside RefreshBefore, still valid
+	for _, err := range get(c, context.Background(), "/proactive", n) {
+		require.NoError(t, err, "sent with t1 while the proactive refresh runs")
+	}
+	assert.EqualValues(t, 1, calls.Load(), "the proactive refresh started")
 	close(releaseReactive)
-	eventually(t, waiting(a, 2*n), "the reactive 401s to join the same refresh")
+	eventually(t, waiting(a, n), "the reactive 401s to join the same refresh")
 	close(releaseRefresh)
 
-	for _, err := range append(<-reactive, <-proactive...) {
+	for _, err := range <-reactive {
 		require.NoError(t, err)
 	}
 	assert.EqualValues(t, 1, calls.Load(), "one refresh for both kinds")
@@ -283,7 +328,7 @@ func TestRefreshFailureFailsEveryWaiterAndLogsOut(t *testing.T) {
 	srv := newServer(t, authtest.Options{})
 	c := newClient(t, srv)
 	store := storage.NewMemory()
-	errBoom := errors.New("refresh endpoint exploded")
+	errBoom := fmt.Errorf("refresh endpoint refused: %w", ErrRefused)
 	var calls, failures atomic.Int64
 	var a *Authenticator
 	a = newAuth(t, Options{
@@ -318,7 +363,7 @@ func TestRefreshFailureFailsEveryWaiterAndLogsOut(t *testing.T) {
 		} else { // it waited in AttachHeader, before it was sent
 			assert.Equal(t, axios.CodeNetwork, ae.Code)
 		}
-		assert.Contains(t, err.Error(), "auth: refresh failed: refresh endpoint exploded")
+		assert.Contains(t, err.Error(), "auth: refresh failed: refresh endpoint refused")
 	}
 	assert.EqualValues(t, 1, calls.Load())
 	assert.EqualValues(t, 1, failures.Load(), "OnFailure runs once")
