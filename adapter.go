@@ -21,7 +21,8 @@ import (
 // returns, so an Adapter returns any status as a Response and an error only
 // when no response arrived. It may be called from many goroutines at once,
 // and must not keep cfg after it returns. A nil Config.Adapter uses the
-// client's resty client.
+// default adapter, which builds the *http.Request itself and sends it through
+// the client's *http.Client (see [Client.Resty]).
 type Adapter func(ctx context.Context, cfg *Config) (*Response, error)
 
 // defaultMaxRedirects matches net/http's default policy.
@@ -32,67 +33,33 @@ var errTooManyRedirects = errors.New("maximum number of redirects exceeded")
 // errBodyTooLarge is the cause of a body over Config.MaxContentLength.
 var errBodyTooLarge = errors.New("response body exceeds MaxContentLength")
 
-// reqState carries what the client-level resty hooks need from one request.
-// It travels in the request's context, and is allocated only for requests
-// that have a body or a redirect limit.
-type reqState struct {
-	body         *bodyReader
-	maxRedirects int
-}
-
-type reqStateKey struct{}
-
-func stateOf(ctx context.Context) *reqState {
-	st, _ := ctx.Value(reqStateKey{}).(*reqState)
-	return st
-}
-
-// newResty builds the resty client a Client dispatches through. Its hooks
-// are set once, here, before any request: never later, as resty's setters
-// race with requests in flight (resty issues #383, #564).
+// newResty builds the resty client whose *http.Client a Client sends
+// through. Everything is set here, before any request: resty's setters race
+// with requests in flight (resty issues #383, #564).
 func newResty() *resty.Client {
 	rc := resty.New()
 	// resty.New keeps a cookie jar; axios on a server does not, and a jar
 	// on the shared Default client would send one caller's session cookie
 	// with another caller's requests. Users who want one set it on Resty().
 	rc.SetCookieJar(nil)
-	rc.SetDisableWarn(true)
-	rc.SetPreRequestHook(attachBody)
-	rc.SetRedirectPolicy(resty.RedirectPolicyFunc(checkRedirect))
+	// resty.New leaves CheckRedirect nil: net/http's policy, whose error
+	// after 10 redirects nothing could tell from a network error.
+	rc.GetClient().CheckRedirect = redirectLimit(defaultMaxRedirects)
 	return rc
 }
 
-// attachBody gives the raw request our body. Resty v2 reads an io.Reader
-// body whole to build GetBody, and resends an empty one on its own retries;
-// attaching it here streams it, keeps Content-Length, and lets a
-// io.ReadSeeker be rewound for a redirect instead of held in memory.
-func attachBody(_ *resty.Client, req *http.Request) error {
-	st := stateOf(req.Context())
-	if st == nil || st.body == nil {
-		return nil
-	}
-	b := st.body
-	if b.n == 0 {
-		req.Body, req.ContentLength, req.GetBody = http.NoBody, 0, nil
-		return nil
-	}
-	req.Body, req.ContentLength = b, b.n
-	req.GetBody = b.again
-	return nil
-}
-
-func checkRedirect(req *http.Request, via []*http.Request) error {
-	limit := defaultMaxRedirects
-	if st := stateOf(req.Context()); st != nil && st.maxRedirects != 0 {
-		if st.maxRedirects < 0 {
+// redirectLimit is a CheckRedirect that follows up to limit redirects, or
+// none for a negative limit (the 3xx is returned as it is).
+func redirectLimit(limit int) func(*http.Request, []*http.Request) error {
+	return func(_ *http.Request, via []*http.Request) error {
+		if limit < 0 {
 			return http.ErrUseLastResponse
 		}
-		limit = st.maxRedirects
+		if len(via) > limit {
+			return errTooManyRedirects
+		}
+		return nil
 	}
-	if len(via) > limit {
-		return errTooManyRedirects
-	}
-	return nil
 }
 
 // bodyReader is a request body: bytes, or an io.ReadSeeker read from start.
@@ -227,41 +194,28 @@ func setDefaultContentType(cfg *Config, ctype string) {
 	}
 }
 
-// send is the default adapter: it dispatches cfg through the resty client.
+// send is the default adapter: it builds the request from cfg and sends it
+// through the resty client's *http.Client.
 func (c *Client) send(ctx context.Context, cfg *Config) (*Response, error) {
-	fullURL, err := buildURL(cfg.BaseURL, cfg.URL, cfg.Params, false)
+	req, err := newRequest(ctx, cfg)
 	if err != nil {
-		return nil, &Error{Message: err.Error(), Code: CodeInvalidURL, Config: cfg, Err: err}
+		return nil, err
 	}
-	body, err := encodeBody(cfg)
-	if err != nil {
-		return nil, &Error{Message: err.Error(), Code: CodeBadOptionValue, Config: cfg, Err: err}
-	}
-	if body != nil || cfg.MaxRedirects != 0 {
-		ctx = context.WithValue(ctx, reqStateKey{}, &reqState{body: body, maxRedirects: cfg.MaxRedirects})
-	}
-	if cfg.Headers == nil {
-		cfg.Headers = make(http.Header)
-	}
-
-	r := c.Resty().R()
-	r.SetContext(ctx)
-	r.Header = cfg.Headers
-	r.SetDoNotParseResponse(true)
-	if cfg.Auth != nil {
-		r.SetBasicAuth(cfg.Auth.Username, cfg.Auth.Password)
+	hc := c.Resty().GetClient()
+	if cfg.MaxRedirects != 0 {
+		// A copy with this request's own policy; the Transport, and so the
+		// connections, are shared.
+		own := *hc
+		own.CheckRedirect = redirectLimit(cfg.MaxRedirects)
+		hc = &own
 	}
 	start := time.Now()
-	rr, err := r.Execute(cfg.Method, fullURL)
-	var raw *http.Response
-	if rr != nil {
-		raw = rr.RawResponse
-	}
+	raw, err := hc.Do(req)
 	if err != nil {
 		if raw != nil && raw.Body != nil {
 			_ = raw.Body.Close()
 		}
-		return nil, &Error{Message: err.Error(), Config: cfg, Request: r.RawRequest, Err: err}
+		return nil, &Error{Message: err.Error(), Config: cfg, Request: req, Err: err}
 	}
 
 	resp := &Response{
@@ -272,7 +226,7 @@ func (c *Client) send(ctx context.Context, cfg *Config) (*Response, error) {
 		Request:    raw.Request,
 	}
 	if resp.Request == nil {
-		resp.Request = r.RawRequest
+		resp.Request = req
 	}
 	var rd io.ReadCloser = raw.Body
 	if cfg.OnDownloadProgress != nil {
@@ -294,6 +248,60 @@ func (c *Client) send(ctx context.Context, cfg *Config) (*Response, error) {
 		return nil, &Error{Message: err.Error(), Config: cfg, Request: resp.Request, Response: resp, Err: err}
 	}
 	return resp, nil
+}
+
+// newRequest builds the *http.Request cfg describes: its URL, headers, body
+// and Basic credentials. It changes cfg only as [Config.Data] says (a read
+// io.Reader's bytes, a default Content-Type); what belongs to this attempt
+// alone (Basic credentials, the User-Agent marker) goes into a copy of the
+// headers, so a retry of cfg starts from what the caller and the
+// interceptors set.
+func newRequest(ctx context.Context, cfg *Config) (*http.Request, error) {
+	fullURL, err := buildURL(cfg.BaseURL, cfg.URL, cfg.Params, false)
+	if err != nil {
+		return nil, &Error{Message: err.Error(), Code: CodeInvalidURL, Config: cfg, Err: err}
+	}
+	body, err := encodeBody(cfg)
+	if err != nil {
+		return nil, &Error{Message: err.Error(), Code: CodeBadOptionValue, Config: cfg, Err: err}
+	}
+	req, err := http.NewRequestWithContext(ctx, cfg.Method, fullURL, nil)
+	if err != nil {
+		if isParseError(err) {
+			return nil, &Error{Message: "invalid URL: " + causeText(err), Code: CodeInvalidURL, Config: cfg, Err: err}
+		}
+		return nil, &Error{Message: err.Error(), Code: CodeBadOptionValue, Config: cfg, Err: err}
+	}
+	if body != nil {
+		if body.n == 0 {
+			req.Body, req.ContentLength = http.NoBody, 0
+		} else {
+			req.Body, req.ContentLength, req.GetBody = body, body.n, body.again
+		}
+	}
+
+	if cfg.Headers == nil {
+		cfg.Headers = make(http.Header)
+	}
+	h := cfg.Headers
+	_, hasUA := h["User-Agent"]
+	if !hasUA || cfg.Auth != nil {
+		h = h.Clone()
+		if !hasUA {
+			// A caller removed it: send none, as axios does, rather than
+			// Go's. net/http omits a User-Agent whose value is empty.
+			h["User-Agent"] = []string{""}
+		}
+	}
+	req.Header = h
+	if host := h["Host"]; len(host) > 0 && host[0] != "" {
+		// net/http ignores a Host header; the field is what it sends.
+		req.Host = host[0]
+	}
+	if cfg.Auth != nil {
+		req.SetBasicAuth(cfg.Auth.Username, cfg.Auth.Password)
+	}
+	return req, nil
 }
 
 func statusText(raw *http.Response) string {
@@ -375,22 +383,20 @@ func classify(parent, ctx context.Context, cfg *Config, err error) error {
 	if e.Config == nil {
 		e.Config = cfg
 	}
+	var ended error // the caller's context's end, if that is what failed
 	switch {
 	case errors.Is(err, context.Canceled) || parent.Err() == context.Canceled:
-		e.Code, e.Message = CodeCanceled, "canceled"
-		if !errors.Is(e.Err, context.Canceled) {
-			e.Err = errors.Join(context.Canceled, e.Err)
-		}
+		ended = context.Canceled
 	case parent.Err() == context.DeadlineExceeded:
-		e.Code, e.Message = CodeTimedOut, "context deadline exceeded"
-		if !errors.Is(e.Err, context.DeadlineExceeded) {
-			e.Err = errors.Join(context.DeadlineExceeded, e.Err)
-		}
+		ended = context.DeadlineExceeded
+	}
+	switch {
+	case ended != nil:
+		ce := ContextError(cfg, withCause(ended, e.Err))
+		e.Code, e.Message, e.Err = ce.Code, ce.Message, ce.Err
 	case cfg.Timeout > 0 && (ctx.Err() == context.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded)):
 		e.Code, e.Message = CodeConnAborted, "timeout of "+cfg.Timeout.String()+" exceeded"
-		if !errors.Is(e.Err, context.DeadlineExceeded) {
-			e.Err = errors.Join(context.DeadlineExceeded, e.Err)
-		}
+		e.Err = withCause(context.DeadlineExceeded, e.Err)
 	case isParseError(err):
 		e.Code, e.Message = CodeInvalidURL, "invalid URL: "+causeText(err)
 	case errors.Is(err, errTooManyRedirects):
@@ -403,7 +409,18 @@ func classify(parent, ctx context.Context, cfg *Config, err error) error {
 	return e
 }
 
-// isParseError reports whether err is resty's url.Parse failure.
+// withCause returns err, joined with sentinel unless it already wraps it.
+func withCause(sentinel, err error) error {
+	switch {
+	case err == nil:
+		return sentinel
+	case errors.Is(err, sentinel):
+		return err
+	}
+	return errors.Join(sentinel, err)
+}
+
+// isParseError reports whether err is url.Parse's failure.
 func isParseError(err error) bool {
 	var ue *url.Error
 	return errors.As(err, &ue) && ue.Op == "parse"

@@ -70,12 +70,18 @@ func (c *Client) init() {
 	})
 }
 
-// Resty returns the resty client requests are sent through, for what lives
-// below the interceptor chain: a transport (httpmock.NewMockTransport), a
-// proxy, TLS settings. Configure it before the first request. Its pre-request
-// hook and redirect policy belong to the Client: replacing them breaks
-// request bodies and MaxRedirects. It keeps no cookie jar, unlike
-// resty.New's default; set one here if a client should keep cookies.
+// Resty returns the resty client that owns the connection layer: requests
+// are sent through its *http.Client (GetClient), so its transport
+// (SetTransport, httpmock.NewMockTransport), TLS settings
+// (SetTLSClientConfig, SetRootCertificate), proxy (SetProxy), cookie jar
+// (SetCookieJar; none by default, unlike resty.New's) and the http.Client's
+// Timeout apply to every request. The Client builds each request itself:
+// resty's request-level settings (SetHeader, SetBaseURL, SetAuthToken,
+// SetPathParam, retries, hooks, middleware) are not used. The http.Client's
+// CheckRedirect is the policy of requests whose Config.MaxRedirects is 0.
+//
+// Configure it before the first request: resty's setters are not safe to
+// call while requests run.
 func (c *Client) Resty() *resty.Client {
 	c.init()
 	return c.resty
