@@ -87,6 +87,14 @@ func (c *Client) Resty() *resty.Client {
 	return c.resty
 }
 
+// CloseIdleConnections closes the idle keep-alive connections of the
+// client's *http.Client, as http.Client.CloseIdleConnections does; requests
+// in flight are not interrupted, and later requests open new connections.
+// It is safe to call at any time, from any goroutine.
+func (c *Client) CloseIdleConnections() {
+	c.Resty().GetClient().CloseIdleConnections()
+}
+
 // Request sends the request cfg describes through the interceptor chain, as
 // axios's instance.request: cfg is merged over c.Defaults into the request's
 // own copy, the request interceptors run, the adapter sends it, the status is

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
@@ -172,4 +174,39 @@ func TestRestySetCookieJarKeepsCookies(t *testing.T) {
 func joinSorted(s []string) string {
 	slices.Sort(s)
 	return strings.Join(s, " ")
+}
+
+// CloseIdleConnections closes the keep-alive connection a request left
+// idle: the server sees it close.
+func TestCloseIdleConnectionsClosesIdleKeepAlives(t *testing.T) {
+	closed := make(chan struct{}, 1)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			select {
+			case closed <- struct{}{}:
+			default:
+			}
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := newClient(t, axios.Config{BaseURL: srv.URL})
+
+	_, err := c.Get(ctx, "/")
+	require.NoError(t, err)
+	select {
+	case <-closed:
+		t.Fatal("the connection closed before CloseIdleConnections")
+	case <-time.After(20 * time.Millisecond):
+	}
+
+	c.CloseIdleConnections()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the idle connection was not closed")
+	}
 }
