@@ -108,7 +108,7 @@ func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*a
 		}
 		waits++
 		if err != nil {
-			return nil, waitError(cfg, err)
+			return nil, axios.ContextError(cfg, err)
 		}
 		if r.err != nil {
 			return nil, refreshError(nil, cfg, r.err)
@@ -233,7 +233,7 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 			continue
 		}
 		if werr != nil {
-			return nil, waitError(cfg, werr)
+			return nil, axios.ContextError(cfg, werr)
 		}
 		if r.err != nil {
 			return nil, refreshError(axErr, cfg, r.err)
@@ -259,16 +259,6 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 	a.setHeader(&retry, next)
 	a.retries.Add(1)
 	return c.Request(context.WithValue(ctx, retriesKey{a}, retries+1), retry)
-}
-
-// waitError is the error of a request whose own ctx ended while it waited
-// for a refresh, with axios's code for it so axios.IsCancel holds.
-func waitError(cfg *axios.Config, err error) error {
-	e := &axios.Error{Message: "canceled", Code: axios.CodeCanceled, Config: cfg, Err: err}
-	if errors.Is(err, context.DeadlineExceeded) {
-		e.Message, e.Code = "context deadline exceeded", axios.CodeTimedOut
-	}
-	return e
 }
 
 // refreshError is the error of a request whose refresh failed. It keeps the
