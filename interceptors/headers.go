@@ -38,9 +38,9 @@ func OverrideHeaders() HeadersOption { return func(h *Headers) { h.override = tr
 // called from many goroutines at once. Keys are canonicalized, and keys with
 // no values are skipped. An error from fn fails the request with an
 // [*axios.Error] whose message starts "interceptors: headers: " and which
-// wraps fn's error (errors.Is reaches it); its code is CodeCanceled or
-// CodeTimedOut when fn's error is ctx's, else CodeBadOptionValue. NewHeaders
-// panics if fn is nil.
+// wraps fn's error (errors.Is reaches it); its code is the one
+// [axios.ContextError] gives when fn's error is a context's, else
+// CodeBadOptionValue. NewHeaders panics if fn is nil.
 func NewHeaders(fn func(ctx context.Context, cfg *axios.Config) (http.Header, error), opts ...HeadersOption) *Headers {
 	if fn == nil {
 		panic("interceptors: NewHeaders: nil function")
@@ -95,14 +95,12 @@ func (h *Headers) apply(ctx context.Context, cfg *axios.Config) (*axios.Config, 
 // headersError carries the request's Config, so response interceptors (the
 // Logger, Loading) still know which request failed.
 func headersError(cfg *axios.Config, err error) error {
-	code := axios.CodeBadOptionValue
-	switch {
-	case errors.Is(err, context.Canceled):
-		code = axios.CodeCanceled
-	case errors.Is(err, context.DeadlineExceeded):
-		code = axios.CodeTimedOut
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		e := axios.ContextError(cfg, err)
+		e.Message = "interceptors: headers: " + err.Error()
+		return e
 	}
-	return &axios.Error{Message: "interceptors: headers: " + err.Error(), Code: code, Config: cfg, Err: err}
+	return &axios.Error{Message: "interceptors: headers: " + err.Error(), Code: axios.CodeBadOptionValue, Config: cfg, Err: err}
 }
 
 func canonical(hdr http.Header) http.Header {

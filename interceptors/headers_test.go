@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -102,6 +103,35 @@ func TestHeadersErrorFromTheContextIsACancel(t *testing.T) {
 
 	require.ErrorIs(t, err, context.Canceled)
 	assert.True(t, axios.IsCancel(err))
+}
+
+// A context's end from fn gets the code axios.ContextError gives it, and
+// keeps the Config and fn's error.
+func TestHeadersErrorFromTheContextHasTheContextsCode(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		code string
+	}{
+		{"canceled", context.Canceled, axios.CodeCanceled},
+		{"deadline", fmt.Errorf("tenant lookup: %w", context.DeadlineExceeded), axios.CodeTimedOut},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, mock := mockClient(t)
+			interceptors.NewHeaders(func(context.Context, *axios.Config) (http.Header, error) { return nil, tc.err }).Install(c)
+
+			_, err := c.Get(context.Background(), "/x")
+
+			axErr, ok := axios.AsError(err)
+			require.True(t, ok)
+			assert.Equal(t, tc.code, axErr.Code)
+			assert.ErrorIs(t, err, tc.err)
+			assert.Equal(t, "interceptors: headers: "+tc.err.Error(), axErr.Message)
+			require.NotNil(t, axErr.Config)
+			assert.Equal(t, "/x", axErr.Config.URL)
+			assert.Zero(t, mock.GetTotalCallCount())
+		})
+	}
 }
 
 func TestStaticHeadersNeverShareValuesBetweenRequests(t *testing.T) {

@@ -133,10 +133,11 @@ type RetryOptions struct {
 // along: the count of retries made so far, and the [Attempt] number, which
 // it raises.
 //
-// A wait ends early when ctx is done; the request then fails with an
-// [*axios.Error] of code CodeCanceled (or CodeTimedOut) that keeps the last
-// response, and whose cause wraps ctx's error and the last attempt's error,
-// so errors.Is(err, context.Canceled) holds. After MaxRetries retries the
+// A wait ends early when ctx is done; the request then fails with the
+// [*axios.Error] that [axios.ContextError] gives for ctx's error (code
+// CodeCanceled or CodeTimedOut), which keeps the last response, and whose
+// cause wraps ctx's error and the last attempt's error, so
+// errors.Is(err, context.Canceled) holds. After MaxRetries retries the
 // last attempt's error is returned as it is.
 //
 // Install it after the auth pair and before a [StatusHook] (see the package
@@ -303,16 +304,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 // retried. It keeps the Config, so the interceptors after Retry still know
 // the request, and the last response, so a caller can still read it.
 func waitError(last *axios.Error, wait time.Duration, err error) error {
-	code, msg := axios.CodeCanceled, "canceled"
-	if errors.Is(err, context.DeadlineExceeded) {
-		code, msg = axios.CodeTimedOut, "context deadline exceeded"
-	}
-	return &axios.Error{
-		Message:  fmt.Sprintf("interceptors: retry: %s while waiting %s to retry (last attempt: %s)", msg, wait, last.Message),
-		Code:     code,
-		Config:   last.Config,
-		Request:  last.Request,
-		Response: last.Response,
-		Err:      fmt.Errorf("%w (last attempt: %w)", err, last),
-	}
+	e := axios.ContextError(last.Config, err)
+	e.Message = fmt.Sprintf("interceptors: retry: %s while waiting %s to retry (last attempt: %s)", e.Message, wait, last.Message)
+	e.Request, e.Response = last.Request, last.Response
+	e.Err = fmt.Errorf("%w (last attempt: %w)", e.Err, last)
+	return e
 }
