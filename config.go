@@ -342,8 +342,10 @@ func redactURL(u *url.URL) string {
 	return v.String()
 }
 
-// RedactURL returns rawURL with its query values, fragment and password
-// removed, for logs and error messages. Unparseable input gives "<invalid URL>".
+// RedactURL returns rawURL fit for logs and error messages: its query,
+// fragment and password removed (a token often rides in one of them), its
+// user name kept. Unparseable input gives "<invalid URL>". It is safe for
+// concurrent use.
 func RedactURL(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {

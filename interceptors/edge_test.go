@@ -40,7 +40,7 @@ func TestLoggerRedactsKeyNamedRequestHeaders(t *testing.T) {
 }
 
 // A redirect's Location header may carry an OAuth code or token: its URL is
-// logged as RedactURL gives it.
+// logged redacted, as the Logger logs URLs.
 func TestLoggerRedactsSecretsInTheLocationHeader(t *testing.T) {
 	const secret = "oauth-c0de-value"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -9,3 +9,6 @@ func SetTimeNow(now func() time.Time) (restore func()) {
 	timeNow = now
 	return func() { timeNow = old }
 }
+
+// LoggerRedactURL is the Logger's URL redaction, as its lines show URLs.
+var LoggerRedactURL = (*Logger).redactURL

@@ -231,17 +231,22 @@ func requestHeaders(cfg *axios.Config, resp *axios.Response, axErr *axios.Error)
 func (lg *Logger) configURL(cfg *axios.Config) string {
 	full, err := cfg.FullURL()
 	if err != nil {
-		return lg.RedactURL(cfg.URL)
+		return lg.redactURL(cfg.URL)
 	}
-	return lg.RedactURL(full)
+	return lg.redactURL(full)
 }
 
-// RedactURL returns rawURL as the Logger logs it: the values of secret query
+// redactURL returns rawURL as the Logger logs it: the values of secret query
 // parameters replaced by "REDACTED", other parameters kept as they were
 // encoded, the user information replaced by "REDACTED", and the fragment
 // dropped (it is never sent, and OAuth's implicit flow puts tokens there).
 // Unparseable input gives "<invalid URL>".
-func (lg *Logger) RedactURL(rawURL string) string {
+//
+// It is axios.RedactURL's policy loosened for logs: axios.RedactURL drops
+// the whole query, since an error message cannot know which parameters are
+// secret; a Logger knows (its list and LogRedactParams), and keeps the
+// others so a line still says which page was asked for.
+func (lg *Logger) redactURL(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return "<invalid URL>"
@@ -346,7 +351,7 @@ func (lg *Logger) headerValue(h http.Header) slog.Value {
 			// A redirect's Location may carry an OAuth code or token.
 			urls := make([]string, len(h[k]))
 			for i, u := range h[k] {
-				urls[i] = lg.RedactURL(u)
+				urls[i] = lg.redactURL(u)
 			}
 			v = strings.Join(urls, ", ")
 		default:
@@ -357,5 +362,5 @@ func (lg *Logger) headerValue(h http.Header) slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
-// urlHeaders hold a URL, logged as RedactURL gives it.
+// urlHeaders hold a URL, logged as redactURL gives it.
 var urlHeaders = map[string]bool{"location": true, "content-location": true, "referer": true}

@@ -176,7 +176,7 @@ func TestLoggerRedactURL(t *testing.T) {
 		{"https://api.example/cb#access_token=abc", "https://api.example/cb"},
 		{"://bad", "<invalid URL>"},
 	} {
-		assert.Equal(t, tc.want, lg.RedactURL(tc.in), tc.in)
+		assert.Equal(t, tc.want, interceptors.LoggerRedactURL(lg, tc.in), tc.in)
 	}
 }
 
