@@ -58,6 +58,15 @@ type Options struct {
 	// Header is the request header the token is sent in; "": "Authorization".
 	Header string
 
+	// Hosts are where the token may go besides the origin of the BaseURL
+	// of each client the pair is installed on: origins
+	// ("https://api.example.com") or bare host names ("api.example.com",
+	// any scheme and port). A request to any other origin is sent without
+	// the token, and its refusal is never refreshed. With no BaseURL and
+	// no Hosts every origin gets the token, as axios does: a risk when
+	// requests may go to third parties (docs/auth.md).
+	Hosts []string
+
 	// Format is the header's value for a token; nil: "<Type> <AccessToken>".
 	// [RawToken] sends the access token alone. A request whose header holds
 	// one of the recent tokens formatted so is known as the Authenticator's
@@ -124,6 +133,7 @@ type Authenticator struct {
 	onRefresh     func(context.Context, *oauth2.Token)
 	onFailure     func(context.Context, error)
 
+	scope  *scope      // where the token may go
 	store  sharedStore // the store, and the protocol of processes sharing it
 	state  *tokenState // the current token as requests carry it
 	flight flight      // the one refresh at a time, and its waiters
@@ -183,6 +193,7 @@ func New(opts Options) (*Authenticator, error) {
 		store = storage.NewMemory()
 	}
 	a.store = newSharedStore(store, a.timeout)
+	a.scope = newScope(slices.Clone(opts.Hosts))
 	format := opts.Format
 	if format == nil {
 		format = bearer
@@ -201,10 +212,13 @@ func RawToken(tok *oauth2.Token) string { return tok.AccessToken }
 // Install registers the pair on c: AttachHeader as a request interceptor
 // and HandleError as a response interceptor's rejected handler, whose
 // retries go through c, so a retry runs c's whole chain again as axios's
-// `return api(originalRequest)` does. Install it once per client, before
-// the client's first request; one Authenticator may serve several clients.
+// `return api(originalRequest)` does. The origin of c's BaseURL joins
+// where the token may go (Options.Hosts). Install it once per client,
+// before the client's first request; one Authenticator may serve several
+// clients.
 func (a *Authenticator) Install(c *axios.Client) {
 	a.installed.Store(c)
+	a.scope.add(c.Defaults.BaseURL)
 	c.Interceptors.Request.Use(a.AttachHeader, nil)
 	c.Interceptors.Response.Use(nil, func(ctx context.Context, err error) (*axios.Response, error) {
 		return a.handleError(ctx, c, err)

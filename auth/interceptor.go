@@ -83,6 +83,10 @@ func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*a
 	if v := cfg.Headers[a.header]; len(v) > 0 && v[0] != "" && (loadErr != nil || !a.state.ours(v[0])) {
 		return cfg, nil // the caller's own credential: it needs no token of ours
 	}
+	if !a.scope.allows(cfg) {
+		a.setHeader(cfg, nil) // another origin: no token, not even one copied in
+		return cfg, nil
+	}
 	if loadErr != nil {
 		// An *axios.Error with the Config, so the interceptors after this
 		// one (Loading, Logger) know which request failed.
@@ -188,7 +192,7 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 	}
 	cfg := axErr.Config
 	retries := a.retriesOf(ctx)
-	if skipped(cfg) || a.ownRefresh(ctx) || retries >= a.maxRetries {
+	if skipped(cfg) || a.ownRefresh(ctx) || retries >= a.maxRetries || !a.scope.allows(cfg) {
 		return nil, err
 	}
 	if a.ensureLoaded(ctx) != nil {

@@ -272,3 +272,64 @@ func TestIsRetryMarksThePairsRetry(t *testing.T) {
 	assert.Equal(t, []bool{false, true}, marks)
 	assert.False(t, IsRetry(&axios.Config{}))
 }
+
+// TestTokenGoesOnlyToItsOrigins: the installing client's BaseURL origin and
+// Options.Hosts get the token; an absolute URL on another host gets none,
+// not even one copied into its Config, and its 401 is passed on without a
+// refresh.
+func TestTokenGoesOnlyToItsOrigins(t *testing.T) {
+	ctx := context.Background()
+	c, mock := newMockClient() // BaseURL http://api.test
+	var seen []string
+	mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		seen = append(seen, r.URL.Host+"="+r.Header.Get("Authorization"))
+		if r.URL.Host == "third.test" {
+			return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
+		}
+		return httpmock.NewStringResponse(http.StatusOK, "ok"), nil
+	})
+	var calls atomic.Int64
+	a := newAuth(t, Options{
+		Hosts:   []string{"https://files.test", "cdn.test"},
+		Refresh: counted(nopRefresh, &calls),
+	})
+	login(t, a, c, tokenWith("t1", time.Time{}))
+
+	for _, u := range []string{"/me", "http://API.test:80/x", "https://files.test/f", "http://cdn.test:8080/c", "http://files.test/f", "http://third.test/x"} {
+		_, err := c.Get(ctx, u)
+		if u == "http://third.test/x" {
+			ae, ok := axios.AsError(err)
+			require.True(t, ok)
+			assert.Equal(t, http.StatusUnauthorized, ae.Status(), "another origin's 401 is passed on")
+			continue
+		}
+		require.NoError(t, err, u)
+	}
+	assert.Equal(t, []string{
+		"api.test=Bearer t1",
+		"API.test:80=Bearer t1",
+		"files.test=Bearer t1",
+		"cdn.test:8080=Bearer t1",
+		"files.test=", // http, not https: another origin
+		"third.test=",
+	}, seen)
+	assert.Zero(t, calls.Load(), "no refresh for another origin's refusal")
+
+	// A token copied into the Config by hand is still not sent elsewhere.
+	_, _ = c.Get(ctx, "http://third.test/y", axios.Config{Headers: http.Header{"Authorization": {"Bearer t1"}}})
+	assert.Equal(t, "third.test=", seen[len(seen)-1])
+}
+
+// TestNoBaseURLAndNoHostsSendsTheTokenEverywhere: as axios does; the docs
+// call it a risk.
+func TestNoBaseURLAndNoHostsSendsTheTokenEverywhere(t *testing.T) {
+	mock := httpmock.NewMockTransport()
+	headerEcho(mock, "Authorization")
+	c := axios.Create(axios.Config{})
+	c.Resty().SetTransport(mock)
+	a := newAuth(t, Options{Refresh: nopRefresh})
+	login(t, a, c, tokenWith("t1", time.Time{}))
+	resp, err := c.Get(context.Background(), "http://anywhere.test/x")
+	require.NoError(t, err)
+	assert.Equal(t, "Bearer t1", string(resp.Data))
+}
