@@ -47,8 +47,10 @@ type Config struct {
 	ValidateStatus func(status int) bool
 	// Auth sends HTTP Basic credentials.
 	Auth *BasicAuth
-	// Meta carries per-request data for interceptors, as axios's custom config
-	// keys do (seed 002's _retry mark). Merged per key.
+	// Meta carries per-request data for interceptors, as custom config keys
+	// do in axios (such as the _retry mark axios code sets on a request it
+	// resends after a 401). Merged per key; the values are shared, not
+	// copied.
 	Meta map[string]any
 	// ResponseType "" reads the body into Response.Data; ResponseStream leaves
 	// it in Response.Body for the caller to read and close.

@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Edge cases a review found: a body resent on a redirect while the first
+// Edge cases: a body resent on a redirect while the first
 // copy is still being written, a request's Auth and Method after its
 // interceptors, a body that claims to seek but cannot.
 

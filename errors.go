@@ -91,18 +91,15 @@ func AsError(err error) (*Error, bool) {
 }
 
 // ContextError returns the [*Error] of a request described by cfg whose
-// context ended with err, ctx.Err() or an error that wraps it:
-// [CodeCanceled] with the message "canceled" for context.Canceled, and
-// [CodeTimedOut] with "context deadline exceeded" for
-// context.DeadlineExceeded. Its Err is err, so errors.Is(result, err) holds;
-// an err that wraps neither is taken as a cancellation and joined with
-// context.Canceled, so [IsCancel] holds for every CodeCanceled result.
-//
-// Interceptors that wait (for a refresh, a retry's backoff) use it when the
-// wait ends with ctx, so their errors carry the codes the core's own do;
-// they may prefix the Message and set Request and Response. A request that
-// ran past its own Config.Timeout is not this but [CodeConnAborted], which
-// only the core tells apart.
+// context ended with err (ctx.Err(), or an error that wraps it):
+// [CodeCanceled] "canceled" for context.Canceled, [CodeTimedOut] "context
+// deadline exceeded" for context.DeadlineExceeded. Its Err is err, so
+// errors.Is(result, err) holds; an err that wraps neither is taken as a
+// cancellation and joined with context.Canceled, so [IsCancel] holds for
+// every CodeCanceled result. Interceptors that wait (for a refresh, a
+// backoff) use it when ctx ends the wait, and may prefix Message and set
+// Request and Response. A request past its own Config.Timeout is
+// [CodeConnAborted] instead, which only the core tells apart.
 func ContextError(cfg *Config, err error) *Error {
 	e := &Error{Message: "canceled", Code: CodeCanceled, Config: cfg, Err: err}
 	switch {

@@ -3,8 +3,8 @@
 // redacted, [Loading] tracks requests in flight for a loading indicator,
 // [Headers] adds per-request headers such as a user id or a tenant code,
 // [StatusHook] runs a handler for chosen statuses, and [Retry] retries
-// transient failures with backoff. They replace what seed 001's React client
-// does by hand in its interceptors.
+// transient failures with backoff: what axios apps write by hand in their
+// own interceptors.
 //
 // Each is a value with an Install method that registers its handlers on a
 // client, as auth.Authenticator does. All are safe for concurrent use once

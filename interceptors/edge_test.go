@@ -21,7 +21,7 @@ import (
 	"github.com/axiosgo/axios/storage"
 )
 
-// Edge cases a review found. A header whose name contains "key" (Azure's
+// Edge cases. A header whose name contains "key" (Azure's
 // Ocp-Apim-Subscription-Key, Cloudflare's X-Auth-Key) is a secret.
 func TestLoggerRedactsKeyNamedRequestHeaders(t *testing.T) {
 	const secret = "k3y-s3cr3t"

@@ -9,9 +9,9 @@ import (
 	"github.com/axiosgo/axios"
 )
 
-// Headers adds headers to every request: per-request values, such as seed
-// 001's usrId and tenant code read from the signed-in user, from a function
-// ([NewHeaders]), or fixed ones ([StaticHeaders]).
+// Headers adds headers to every request: per-request values from a function
+// ([NewHeaders]), such as a user id and a tenant code read from the
+// signed-in user, or fixed ones ([StaticHeaders]).
 //
 // A header the request already has wins: the function's value is set only
 // for keys the request's merged Config does not have, whether the caller set

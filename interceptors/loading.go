@@ -11,41 +11,20 @@ import (
 // Loading tracks the requests in flight on a client, for a loading
 // indicator: it calls onChange(true) when the first request starts, and
 // onChange(false) when the last one ends, however it ends (a response, a
-// rejected status, a network error, a cancellation, or a request
-// interceptor's error). It replaces seed 001's setLoading(true) and
-// setLoading(false), which turn the flag off when the first of two
-// concurrent requests ends.
-//
-// It counts logical requests: a retry through the instance ([Retry], the
-// auth pair) runs the whole chain again, nested inside the first chain's
-// response interceptors, and is the same request, not a new one. The rule:
-//
-//   - Entering (request side): a request whose Meta holds no open ticket of
-//     this Loading is a new request: Loading counts it and stores a ticket in
-//     its Meta. The ticket is a pointer, so the copy of Meta that a retry
-//     carries to its next attempt refers to the same ticket, and the retry
-//     joins it instead of counting again.
-//   - Leaving (response side): the chain lets go of the ticket found in its
-//     outcome's Config; when the last chain holding it lets go, the request
-//     is uncounted. So the outermost chain, which finishes last, ends it.
-//   - Both sides run once in every chain, whatever happened before them (the
-//     request side has a rejected handler too), so Loading knows exactly how
-//     many chains are between its two sides. When none is, no request can be
-//     in flight: every ticket is closed and the count is set to zero. An
-//     outcome whose error carries no Config (a plain error from a request
-//     interceptor, which the core passes on without one) can thus delay the
-//     count going to zero while other requests run, but never strand it.
+// rejected status, a network error, a cancellation, a request interceptor's
+// error). A retry through the instance ([Retry], the auth pair) is the same
+// request, counted once. A flag set and cleared per request, as apps often
+// write it, goes off when the first of two concurrent requests ends.
 //
 // onChange calls strictly alternate, starting with true, and are made one at
-// a time, with Loading's lock held: onChange must return quickly and must
-// not send a request through the client synchronously (that would wait for
-// the lock it holds). It may call [Loading.InFlight].
+// a time with Loading's lock held: onChange must return quickly, may call
+// [Loading.InFlight], and must not send a request through the client
+// synchronously (that would wait for the lock it holds).
 //
-// Install it last (see the package doc), so its response side runs after
-// the interceptors that retry: the flag then stays on through a retry's
-// backoff and a token refresh. Installed earlier, the count is still exact
-// per attempt, but the flag turns off and on again around each retry. Install
-// it before the client's first request.
+// Install it last, before the client's first request (see the package doc):
+// the flag then stays on through a retry's backoff and a token refresh. A
+// Loading is safe for concurrent use; docs/interceptors.md explains how it
+// counts.
 type Loading struct {
 	onChange func(loading bool)
 	key      string
@@ -59,6 +38,24 @@ type Loading struct {
 
 // loadingTicket is one logical request's entry in a Loading's count. Its
 // fields are guarded by the Loading's mu.
+//
+// The rule, since a retry through the instance runs the whole chain again,
+// nested inside the first chain's response interceptors:
+//
+//   - Entering (request side): a request whose Meta holds no open ticket of
+//     this Loading is a new request: it is counted and a ticket stored in its
+//     Meta. The ticket is a pointer, so the copy of Meta a retry carries to
+//     its next attempt refers to the same ticket, and the retry joins it.
+//   - Leaving (response side): the chain lets go of the ticket found in its
+//     outcome's Config; when the last chain holding it lets go, the request
+//     is uncounted. The outermost chain, which finishes last, ends it.
+//   - Both sides run once in every chain, whatever happened before them (the
+//     request side has a rejected handler too), so Loading knows how many
+//     chains are between its two sides. When none is, no request can be in
+//     flight: every ticket is closed and the count set to zero. An outcome
+//     whose error carries no Config (a plain error from a request
+//     interceptor) can thus delay the count going to zero while other
+//     requests run, but never strand it.
 type loadingTicket struct {
 	gen    uint64
 	holds  int // chains of this request between Loading's two sides

@@ -14,34 +14,22 @@ import (
 )
 
 // Logger logs one line per request attempt through a *slog.Logger: method,
-// URL, status (0 when no response arrived), duration and attempt number
-// (see [Attempt]), plus the error code and message on failure. It replaces
-// seed 001's console.error in the response interceptor.
+// URL, status (0 when no response arrived), duration and [Attempt] number,
+// plus the error code and message on failure; headers only with
+// [LogRequestHeaders] or [LogResponseHeaders].
 //
-// Secrets never reach the output: the Authorization, Proxy-Authorization,
-// Cookie and Set-Cookie headers, and any header whose name contains token,
-// key, secret, password, session, signature, credential, authorization or
-// cookie, are logged as "REDACTED"; so are the values of query parameters
-// named like secrets (access_token, refresh_token, id_token, token, code,
-// password, client_secret, api_key, apikey, key, and any name containing
-// token, secret, password or api_key, case-insensitive), and the user
-// information of a URL, also in the URLs of the Location, Content-Location
-// and Referer headers (a redirect may carry an OAuth code). Other
-// parameters are kept, so a line still says which page was asked for. Headers are logged only when asked
-// for with [LogRequestHeaders] or [LogResponseHeaders].
+// Secrets never reach the output: credential headers (Authorization,
+// Cookie, and any header named like a token, key, secret, password,
+// session, signature or credential), the values of query parameters named
+// like secrets ([LogRedactParams] adds names), and a URL's user information
+// are logged as "REDACTED", also in the URLs of the Location,
+// Content-Location and Referer headers; docs/interceptors.md lists the
+// names. Errors are logged with err.Error(), which for the core's errors
+// holds no header value, body or query.
 //
-// Install it before the other interceptors (see the package doc): its
-// request side then runs last, so it times the attempt from just before
-// dispatch and sees the headers as sent, and its response side runs first,
-// so it sees every attempt's own outcome, before a retry replaces it. When a
-// retry runs the chain again inside an outer chain, the outer chain's Logger
-// recognises the attempt it already logged and stays quiet, so a different
-// order never logs an attempt twice.
-//
-// A Logger is safe for concurrent use and may be installed on several
-// clients. Errors are logged with err.Error(): the core's errors carry no
-// header values, request bodies or query strings; an interceptor's own
-// errors should not carry secrets either.
+// Install it before the other interceptors (see the package doc), so it
+// logs every attempt, retries included, exactly once. A Logger is safe for
+// concurrent use and may be installed on several clients.
 type Logger struct {
 	log           *slog.Logger
 	level         slog.Level
@@ -144,6 +132,12 @@ type logRecord struct {
 	logged  atomic.Bool
 }
 
+// start runs last among the request interceptors, when the Logger is
+// installed first: it times the attempt from just before dispatch and the
+// response side, which runs first, sees each attempt's own outcome before a
+// retry replaces it. A retry nested inside an outer chain is recognised by
+// its record (see logRecord), so a different order never logs an attempt
+// twice.
 func (lg *Logger) start(_ context.Context, cfg *axios.Config) (*axios.Config, error) {
 	attempt := Attempt(cfg)
 	if prev, ok := cfg.Meta[lg.key].(*logRecord); ok && prev.attempt >= attempt {

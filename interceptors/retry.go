@@ -30,9 +30,8 @@ type RetryPolicy func(ctx context.Context, err *axios.Error) (bool, error)
 // ([axios.CodeConnAborted]), and the statuses 429, 502, 503 and 504. It never
 // retries once ctx is done, never a canceled request or one whose own
 // context's deadline passed, and never one that failed before it was sent
-// (an ERR_NETWORK with neither request nor response: a request interceptor
-// failed it, as the auth pair does when a refresh failed and the user is
-// logged out). Wrap it to add cases:
+// (an ERR_NETWORK with neither request nor response, as the auth pair's
+// after a refused refresh). Wrap it to add cases:
 //
 //	Policy: func(ctx context.Context, err *axios.Error) (bool, error) {
 //		if err.Status() == http.StatusInternalServerError {
@@ -129,16 +128,12 @@ type RetryOptions struct {
 
 // Retry retries failed requests with backoff, through the client it is
 // installed on: the retry is c.Request(ctx, *axErr.Config), so it runs the
-// whole chain again, the auth pair's header included, and carries Meta
-// along: the count of retries made so far, and the [Attempt] number, which
-// it raises.
-//
-// A wait ends early when ctx is done; the request then fails with the
-// [*axios.Error] that [axios.ContextError] gives for ctx's error (code
-// CodeCanceled or CodeTimedOut), which keeps the last response, and whose
-// cause wraps ctx's error and the last attempt's error, so
-// errors.Is(err, context.Canceled) holds. After MaxRetries retries the
-// last attempt's error is returned as it is.
+// whole chain again (the auth pair's header included) and carries Meta
+// along, with the [Attempt] number raised. After MaxRetries retries the
+// last attempt's error is returned as it is. A wait that ctx ends fails
+// with [axios.ContextError]'s error for ctx's error (CodeCanceled or
+// CodeTimedOut), which keeps the last response and also wraps the last
+// attempt's error.
 //
 // Install it after the auth pair and before a [StatusHook] (see the package
 // doc). A Retry is safe for concurrent use and may be installed on several

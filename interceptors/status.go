@@ -14,16 +14,13 @@ import (
 type StatusHandler func(ctx context.Context, err *axios.Error) (*axios.Response, error)
 
 // StatusHook runs a [StatusHandler] for requests rejected with chosen
-// statuses, as seed 001's response interceptor alerts "page not found" on a
+// statuses, as an app's response interceptor alerts "page not found" on a
 // 404. Other failures pass by untouched.
 //
 // Install it after the interceptors that retry (see the package doc), so it
-// sees each request's final outcome. A retry through the instance runs the
-// chain again, nested inside the first chain, so the same final error
-// reaches the StatusHook of every enclosing chain; the handler runs for it
-// once, in the innermost chain, and the enclosing ones pass it on.
-//
-// A StatusHook is safe for concurrent use, provided its handler is.
+// sees each request's final outcome; the handler runs once for it, however
+// many retries nest chains around it. A StatusHook is safe for concurrent
+// use, provided its handler is.
 type StatusHook struct {
 	handler  StatusHandler
 	statuses []int
@@ -49,6 +46,10 @@ func (s *StatusHook) Install(c *axios.Client) {
 }
 
 func (s *StatusHook) handle(ctx context.Context, err error) (*axios.Response, error) {
+	// A retry through the instance runs the chain again, nested inside the
+	// first one, so the same final error reaches the StatusHook of every
+	// enclosing chain: claim lets the innermost run the handler, and the
+	// enclosing ones pass the error on.
 	axErr, ok := axios.AsError(err)
 	if !ok || !rejectedStatus(axErr) {
 		return nil, err
