@@ -177,20 +177,15 @@ func upperMethod(m string) string {
 }
 
 // mergeHeader copies base then over. Keys are canonicalized so "usrId" set
-// by one side and "Usrid" by the other are the same header. All value
-// slices are copied into one backing array, capacity-limited per key, so
+// by one side and "Usrid" by the other are the same header. The value slices
+// are copied into shared backing arrays, capacity-limited per key, so
 // appending to one request's header never writes into another's or the
 // defaults'.
 func mergeHeader(base, over http.Header) http.Header {
-	nv := 0
-	for _, v := range base {
-		nv += len(v)
-	}
-	for _, v := range over {
-		nv += len(v)
-	}
 	out := make(http.Header, len(base)+len(over))
-	all := make([]string, 0, nv)
+	// Most headers have one value: size for that, and let append move on to
+	// a new array for the rest (the slices already taken stay valid).
+	all := make([]string, 0, len(base)+len(over))
 	for _, h := range [2]http.Header{base, over} {
 		for k, v := range h {
 			start := len(all)

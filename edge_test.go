@@ -166,3 +166,21 @@ func TestPipeBodyIsReadOnceAndSent(t *testing.T) {
 	assert.Equal(t, "from a pipe", got)
 	assert.Equal(t, []byte("from a pipe"), resp.Config.Data, "its bytes replace it, so a resend sends them again")
 }
+
+// mergeHeader gives the request values of its own: appending to them, or
+// writing into them, reaches neither the defaults nor another key, also
+// for multi-valued headers, and keys are canonical.
+func TestMergeHeaderCopiesEveryValue(t *testing.T) {
+	base := http.Header{"A": {"1", "2"}, "b": {"3"}}
+	over := http.Header{"C": {"4", "5", "6"}, "A": {"7"}}
+	out := mergeHeader(base, over)
+	assert.Equal(t, http.Header{"A": {"7"}, "B": {"3"}, "C": {"4", "5", "6"}}, out)
+
+	for k := range out {
+		out[k][0] = "changed"
+		out[k] = append(out[k], "appended")
+	}
+	assert.Equal(t, http.Header{"A": {"1", "2"}, "b": {"3"}}, base)
+	assert.Equal(t, http.Header{"C": {"4", "5", "6"}, "A": {"7"}}, over)
+	assert.Equal(t, http.Header{"A": {"changed", "appended"}, "B": {"changed", "appended"}, "C": {"changed", "5", "6", "appended"}}, out)
+}
