@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -107,16 +108,21 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.login(req.Username, s.now()))
 }
 
-// beginRefresh counts a refresh call and applies the injected delay and
-// faults, answering a failure through fail. It reports whether the handler
-// should go on.
+// beginRefresh begins a refresh call: see [Server.begin].
 func (s *Server) beginRefresh(w http.ResponseWriter, r *http.Request, fail func(status int)) bool {
-	s.refreshCalls.Add(1)
-	if d := time.Duration(s.refreshDelay.Load()); d > 0 && !sleep(r.Context(), d) {
+	return s.begin(w, r, &s.refreshCalls, &s.refreshFaults, fail)
+}
+
+// begin counts a call in calls and applies the delay and faults injected
+// into injected, answering an injected failure through fail. It reports whether the
+// handler should go on.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request, calls *atomic.Int64, injected *faults, fail func(status int)) bool {
+	calls.Add(1)
+	if d := time.Duration(injected.delay.Load()); d > 0 && !sleep(r.Context(), d) {
 		abort(w)
 		return false
 	}
-	switch f, status := s.takeFault(); f {
+	switch f, status := injected.take(); f {
 	case dropFault:
 		abort(w)
 		return false

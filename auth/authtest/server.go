@@ -91,11 +91,7 @@ type Server struct {
 	mu            sync.Mutex
 	refreshTokens map[string]string // refresh token -> user
 
-	faultMu      sync.Mutex
-	failN        int
-	failStatus   int
-	dropN        int
-	refreshDelay atomic.Int64 // time.Duration
+	refreshFaults faults
 
 	refreshCalls  atomic.Int64
 	refreshes     atomic.Int64
@@ -259,28 +255,17 @@ func (s *Server) ResetCounters() {
 // invalid_client (/oauth/token) or unauthorized, for 5xx server_error. n <= 0
 // cancels any failures still pending. A status outside 100..999, which no
 // server can send, is taken as 500.
-func (s *Server) FailRefresh(n int, status int) {
-	if status < 100 || status > 999 {
-		status = http.StatusInternalServerError // not a status net/http can write
-	}
-	s.faultMu.Lock()
-	s.failN, s.failStatus = max(n, 0), status
-	s.faultMu.Unlock()
-}
+func (s *Server) FailRefresh(n int, status int) { s.refreshFaults.fail(n, status) }
 
 // DropRefresh makes the next n refresh calls close the connection without
 // answering, so the client sees EOF or a connection reset. n <= 0 cancels any
 // drops still pending. A drop takes precedence over [Server.FailRefresh].
-func (s *Server) DropRefresh(n int) {
-	s.faultMu.Lock()
-	s.dropN = max(n, 0)
-	s.faultMu.Unlock()
-}
+func (s *Server) DropRefresh(n int) { s.refreshFaults.drop(n) }
 
 // SetRefreshDelay makes each refresh call sleep d before anything else. The
 // sleep ends early, and the connection is dropped, if the request's context
 // ends or the server is closed. 0 removes the delay.
-func (s *Server) SetRefreshDelay(d time.Duration) { s.refreshDelay.Store(int64(d)) }
+func (s *Server) SetRefreshDelay(d time.Duration) { s.refreshFaults.delay.Store(int64(d)) }
 
 type fault int
 
@@ -290,17 +275,45 @@ const (
 	failFault
 )
 
-// takeFault consumes one pending fault, drops first.
-func (s *Server) takeFault() (fault, int) {
-	s.faultMu.Lock()
-	defer s.faultMu.Unlock()
+// faults are the failures injected into one kind of call: pending failures
+// with their status, pending drops, and a delay before each call.
+type faults struct {
+	mu     sync.Mutex
+	failN  int
+	status int
+	dropN  int
+	delay  atomic.Int64 // time.Duration
+}
+
+// fail sets the next n calls to answer status; a status outside 100..999,
+// which no server can send, is taken as 500.
+func (f *faults) fail(n, status int) {
+	if status < 100 || status > 999 {
+		status = http.StatusInternalServerError // not a status net/http can write
+	}
+	f.mu.Lock()
+	f.failN, f.status = max(n, 0), status
+	f.mu.Unlock()
+}
+
+// drop sets the next n calls to close the connection without an answer.
+func (f *faults) drop(n int) {
+	f.mu.Lock()
+	f.dropN = max(n, 0)
+	f.mu.Unlock()
+}
+
+// take consumes one pending fault, drops first.
+func (f *faults) take() (fault, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	switch {
-	case s.dropN > 0:
-		s.dropN--
+	case f.dropN > 0:
+		f.dropN--
 		return dropFault, 0
-	case s.failN > 0:
-		s.failN--
-		return failFault, s.failStatus
+	case f.failN > 0:
+		f.failN--
+		return failFault, f.status
 	}
 	return noFault, 0
 }
