@@ -1,6 +1,7 @@
 // Package axios is an HTTP client with the axios API: instances made with
-// [Create], ordered request and response interceptors, axios's error codes,
-// and requests sent through resty underneath.
+// [Create], ordered request and response interceptors, axios's error codes.
+// The client builds each *http.Request itself and sends it through the
+// *http.Client of a resty client, which owns the connections ([Client.Resty]).
 //
 //	api := axios.Create(axios.Config{BaseURL: "https://api.example.com", Timeout: 5 * time.Second})
 //	api.Interceptors.Request.Use(func(ctx context.Context, cfg *axios.Config) (*axios.Config, error) {

@@ -100,8 +100,8 @@ func DefaultBackoff(min, max time.Duration, retry int) time.Duration {
 // requests 3 times, as [DefaultRetryPolicy] decides, with [DefaultBackoff]
 // from 100ms to 10s, honouring a Retry-After of up to 30s.
 type RetryOptions struct {
-	// MaxRetries is how many times one request is retried; 0 means 3, and a
-	// negative value means never.
+	// MaxRetries is how many times one request is retried; 0 means the
+	// default, 3, and a negative value means none.
 	MaxRetries int
 	// MinWait and MaxWait bound the backoff; 0 means 100ms and 10s.
 	MinWait, MaxWait time.Duration
