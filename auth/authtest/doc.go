@@ -38,8 +38,9 @@
 //	/auth/refresh   missing, unknown, reused or revoked refresh token: 401 {"resultCode":"UNAUTHORIZED"}
 //	/oauth/token    400 invalid_grant; invalid_request (a malformed body, a
 //	                parameter missing or sent twice); unsupported_grant_type;
-//	                401 invalid_client with WWW-Authenticate, when Options.ClientID is set
-//	                and the credentials (Basic auth or client_id/client_secret fields) differ
+//	                401 invalid_client with WWW-Authenticate, while a client is registered
+//	                (Options.Clients, Options.ClientID) and the credentials (Basic auth or
+//	                client_id/client_secret fields) are none of theirs
 //	/api/...        missing, malformed, badly signed, expired or revoked access token:
 //	                Options.DenyStatus (401 by default) {"error":"invalid_token"} and
 //	                WWW-Authenticate: Bearer error="invalid_token"; for no token

@@ -113,9 +113,9 @@ func (s *Server) beginRefresh(w http.ResponseWriter, r *http.Request, fail func(
 	return s.begin(w, r, &s.refreshCalls, &s.refreshFaults, fail)
 }
 
-// begin counts a call in calls and applies the delay and faults injected
-// into injected, answering an injected failure through fail. It reports whether the
-// handler should go on.
+// begin counts a call in calls and applies the injected delay and faults,
+// answering an injected failure through fail. It reports whether the handler
+// should go on.
 func (s *Server) begin(w http.ResponseWriter, r *http.Request, calls *atomic.Int64, injected *faults, fail func(status int)) bool {
 	calls.Add(1)
 	if d := time.Duration(injected.delay.Load()); d > 0 && !sleep(r.Context(), d) {
@@ -205,7 +205,7 @@ func (s *Server) handleBearerRefresh(w http.ResponseWriter, r *http.Request) {
 
 // handleOAuthToken is the RFC 6749 token endpoint: grant_type refresh_token
 // (section 6) and password (section 4.3), with client authentication
-// (section 2.3.1) when a ClientID is configured.
+// (section 2.3.1) while a client is registered.
 func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) {
 	noCache(w)
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
@@ -297,15 +297,24 @@ func (s *Server) writeOAuthError(w http.ResponseWriter, status int, code string)
 	writeJSON(w, status, errorBody{Error: code})
 }
 
-// clientAuthenticated checks the client credentials, from HTTP Basic
-// (form-encoded, as RFC 6749 section 2.3.1 and x/oauth2 do) or from the
-// client_id and client_secret form fields.
+// clientAuthenticated reports whether r may use the refresh_token or
+// password grant: any request while no client is registered, else only one
+// carrying a registered client's credentials.
 func (s *Server) clientAuthenticated(r *http.Request) bool {
-	if s.client.id == "" {
+	if len(s.clients) == 0 {
 		return true
 	}
-	id, secret, ok := r.BasicAuth()
-	if ok {
+	_, ok := s.authenticateClient(r)
+	return ok
+}
+
+// authenticateClient returns the id of the registered client whose
+// credentials r carries: from HTTP Basic (form-encoded, as RFC 6749 section
+// 2.3.1 and x/oauth2 do) or, without a Basic header, from the client_id and
+// client_secret form fields.
+func (s *Server) authenticateClient(r *http.Request) (id string, ok bool) {
+	id, secret, basic := r.BasicAuth()
+	if basic {
 		if u, err := url.QueryUnescape(id); err == nil {
 			id = u
 		}
@@ -315,7 +324,11 @@ func (s *Server) clientAuthenticated(r *http.Request) bool {
 	} else {
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
-	return equal(id, s.client.id) && equal(secret, s.client.secret)
+	want, known := s.clients[id]
+	if id == "" || !known || !equal(secret, want) {
+		return "", false
+	}
+	return id, true
 }
 
 // bearer returns the credential of an "Authorization: Bearer" header; the

@@ -29,8 +29,8 @@ const DefaultAccessTTL = time.Minute
 
 // Options configures a [Server]. The zero value is ready to use: one-minute
 // access tokens, no refresh-token rotation, 401 for a bad token, the real
-// clock, the user "demo" with password "secret", no client authentication and
-// a random signing key.
+// clock, the user "demo" with password "secret", no registered client (so no
+// client authentication) and a random signing key.
 type Options struct {
 	// AccessTTL is how long an access token is valid; 0 means DefaultAccessTTL.
 	AccessTTL time.Duration
@@ -52,10 +52,18 @@ type Options struct {
 	// means {DefaultUser: DefaultPassword}. The map is copied.
 	Users map[string]string
 
-	// ClientID and ClientSecret are required from callers of /oauth/token,
-	// either as HTTP Basic credentials or as form fields. An empty ClientID
-	// turns the check off.
+	// ClientID and ClientSecret register a client, as an entry of Clients
+	// does; they take precedence over an entry with the same id. An empty
+	// ClientID registers none.
 	ClientID, ClientSecret string
+
+	// Clients maps client id to secret: the clients /oauth/token
+	// authenticates, by HTTP Basic credentials or by the client_id and
+	// client_secret form fields. While any client is registered (here or
+	// through ClientID), the grants of /oauth/token require a registered
+	// client's credentials; with none, they require no client
+	// authentication. The map is copied; an empty id is ignored.
+	Clients map[string]string
 
 	// Secret is the HS256 key access tokens are signed with; nil or empty
 	// means a random key.
@@ -78,12 +86,12 @@ type Server struct {
 	cancel context.CancelFunc // ends every request's context, so Close never waits on a sleep
 	once   sync.Once
 
-	now    func() time.Time
-	ttl    time.Duration
-	rotate bool
-	users  map[string]string
-	client struct{ id, secret string }
-	secret []byte
+	now     func() time.Time
+	ttl     time.Duration
+	rotate  bool
+	users   map[string]string
+	clients map[string]string // client id -> secret
+	secret  []byte
 
 	generation atomic.Int64 // access tokens carry it; Revoke bumps it
 	denyStatus atomic.Int64
@@ -136,7 +144,15 @@ func NewServer(opts Options) *Server {
 			s.users[u] = p
 		}
 	}
-	s.client.id, s.client.secret = opts.ClientID, opts.ClientSecret
+	s.clients = make(map[string]string, len(opts.Clients)+1)
+	for id, secret := range opts.Clients {
+		if id != "" {
+			s.clients[id] = secret
+		}
+	}
+	if opts.ClientID != "" {
+		s.clients[opts.ClientID] = opts.ClientSecret
+	}
 	s.SetDenyStatus(opts.DenyStatus)
 
 	ctx, cancel := context.WithCancel(context.Background())
