@@ -497,7 +497,7 @@ func TestResponseStream(t *testing.T) {
 
 func TestPackageLevelCallsUseDefault(t *testing.T) {
 	srv := echoServer(t)
-	t.Cleanup(func() { axios.Default.Resty().GetClient().CloseIdleConnections() })
+	t.Cleanup(func() { axios.Default.CloseIdleConnections() })
 	for _, call := range []func() (*axios.Response, error){
 		func() (*axios.Response, error) { return axios.Get(ctx, srv.URL+"/get") },
 		func() (*axios.Response, error) { return axios.Delete(ctx, srv.URL+"/delete") },
@@ -522,7 +522,7 @@ func TestPackageLevelCallsUseDefault(t *testing.T) {
 func TestZeroClientAndNilContextDoNotPanic(t *testing.T) {
 	srv := echoServer(t)
 	var c axios.Client
-	t.Cleanup(func() { c.Resty().GetClient().CloseIdleConnections() })
+	t.Cleanup(func() { c.CloseIdleConnections() })
 	//lint:ignore SA1012 a nil context must not panic
 	resp, err := c.Get(nil, srv.URL) //nolint:staticcheck
 	require.NoError(t, err)
@@ -550,7 +550,7 @@ func TestNoCookiesCarriedBetweenRequests(t *testing.T) {
 		_, _ = io.WriteString(w, r.Header.Get("Cookie"))
 	}))
 	t.Cleanup(srv.Close)
-	t.Cleanup(func() { axios.Default.Resty().GetClient().CloseIdleConnections() })
+	t.Cleanup(func() { axios.Default.CloseIdleConnections() })
 
 	_, err := axios.Get(ctx, srv.URL+"/login")
 	require.NoError(t, err)

@@ -25,7 +25,7 @@ import (
 func edgeClient(t *testing.T, cfg Config) *Client {
 	t.Helper()
 	c := Create(cfg)
-	t.Cleanup(func() { c.Resty().GetClient().CloseIdleConnections() })
+	t.Cleanup(func() { c.CloseIdleConnections() })
 	return c
 }
 

@@ -37,7 +37,7 @@ func Example() {
 	defer srv.Close()
 
 	api := axios.Create(axios.Config{BaseURL: srv.URL})
-	defer api.Resty().GetClient().CloseIdleConnections()
+	defer api.CloseIdleConnections()
 	api.Interceptors.Request.Use(func(ctx context.Context, cfg *axios.Config) (*axios.Config, error) {
 		cfg.Headers.Set("X-Tenant", "acme")
 		return cfg, nil
@@ -62,7 +62,7 @@ func ExampleResponseInterceptors_Use() {
 	srv := usersServer()
 	defer srv.Close()
 	api := axios.Create(axios.Config{BaseURL: srv.URL})
-	defer api.Resty().GetClient().CloseIdleConnections()
+	defer api.CloseIdleConnections()
 
 	api.Interceptors.Response.Use(nil, func(ctx context.Context, err error) (*axios.Response, error) {
 		if axErr, ok := axios.AsError(err); ok && axErr.Status() == http.StatusNotFound {
@@ -103,7 +103,7 @@ func ExampleRunWhen() {
 	srv := usersServer()
 	defer srv.Close()
 	api := axios.Create(axios.Config{BaseURL: srv.URL})
-	defer api.Resty().GetClient().CloseIdleConnections()
+	defer api.CloseIdleConnections()
 	api.Interceptors.Request.Use(func(ctx context.Context, cfg *axios.Config) (*axios.Config, error) {
 		cfg.Data = "rewritten"
 		return cfg, nil

@@ -41,6 +41,6 @@ func echoServer(t testing.TB) *httptest.Server {
 func newClient(t testing.TB, cfg axios.Config) *axios.Client {
 	t.Helper()
 	c := axios.Create(cfg)
-	t.Cleanup(func() { c.Resty().GetClient().CloseIdleConnections() })
+	t.Cleanup(func() { c.CloseIdleConnections() })
 	return c
 }

@@ -34,7 +34,7 @@ func Example_readmeTour() {
 
 	// axios.create({baseURL, timeout})
 	api := axios.Create(axios.Config{BaseURL: srv.URL, Timeout: 5 * time.Second})
-	defer api.Resty().GetClient().CloseIdleConnections()
+	defer api.CloseIdleConnections()
 
 	// api.interceptors.request.use(config => { ...; return config })
 	api.Interceptors.Request.Use(func(ctx context.Context, cfg *axios.Config) (*axios.Config, error) {

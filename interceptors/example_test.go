@@ -37,7 +37,7 @@ func ExampleNewLogger() {
 		},
 	})
 	api := axios.Create(axios.Config{BaseURL: srv.URL})
-	defer api.Resty().GetClient().CloseIdleConnections()
+	defer api.CloseIdleConnections()
 	interceptors.NewLogger(slog.New(handler), interceptors.LogRequestHeaders()).Install(api)
 
 	ctx := context.Background()
@@ -54,7 +54,7 @@ func ExampleNewLoading() {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	api := axios.Create(axios.Config{BaseURL: srv.URL})
-	defer api.Resty().GetClient().CloseIdleConnections()
+	defer api.CloseIdleConnections()
 
 	// Seed 001 dispatches setLoading(true) and setLoading(false) to its
 	// store; here the store is a print.
@@ -79,7 +79,7 @@ func ExampleNewHeaders() {
 	}))
 	defer srv.Close()
 	api := axios.Create(axios.Config{BaseURL: srv.URL})
-	defer api.Resty().GetClient().CloseIdleConnections()
+	defer api.CloseIdleConnections()
 
 	// Seed 001 reads the signed-in user from localStorage; here, from ctx.
 	type userKey struct{}
@@ -109,7 +109,7 @@ func ExampleStaticHeaders() {
 	}))
 	defer srv.Close()
 	api := axios.Create(axios.Config{BaseURL: srv.URL})
-	defer api.Resty().GetClient().CloseIdleConnections()
+	defer api.CloseIdleConnections()
 	interceptors.StaticHeaders(http.Header{"X-Client": {"web/2.3"}}).Install(api)
 
 	ctx := context.Background()
@@ -128,7 +128,7 @@ func ExampleOnStatus() {
 	}))
 	defer srv.Close()
 	api := axios.Create(axios.Config{BaseURL: srv.URL})
-	defer api.Resty().GetClient().CloseIdleConnections()
+	defer api.CloseIdleConnections()
 
 	// Seed 001: alert("page not found") on a 404, and pass the error on.
 	interceptors.OnStatus(func(_ context.Context, err *axios.Error) (*axios.Response, error) {
@@ -155,7 +155,7 @@ func ExampleNewRetry() {
 	}))
 	defer srv.Close()
 	api := axios.Create(axios.Config{BaseURL: srv.URL})
-	defer api.Resty().GetClient().CloseIdleConnections()
+	defer api.CloseIdleConnections()
 
 	interceptors.NewRetry(interceptors.RetryOptions{
 		MaxRetries: 5,

@@ -18,7 +18,7 @@ import (
 func newClient(t testing.TB, baseURL string) *axios.Client {
 	t.Helper()
 	c := axios.Create(axios.Config{BaseURL: baseURL})
-	t.Cleanup(func() { c.Resty().GetClient().CloseIdleConnections() })
+	t.Cleanup(func() { c.CloseIdleConnections() })
 	return c
 }
 

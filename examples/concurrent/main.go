@@ -71,7 +71,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer c.api.Resty().GetClient().CloseIdleConnections()
+	defer c.api.CloseIdleConnections()
 	ok := c.burst(ctx, srv.Revoke)
 	fmt.Printf("reactive:  %d requests, %d succeeded, %d refresh, %d 401s\n", concurrent, ok, srv.Refreshes(), srv.Denied())
 	check(ok == concurrent && srv.Refreshes() == 1 && srv.Denied() == concurrent, "reactive")
@@ -86,7 +86,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer p.api.Resty().GetClient().CloseIdleConnections()
+	defer p.api.CloseIdleConnections()
 	tok, err := p.authn.Token(ctx)
 	if err != nil {
 		return err

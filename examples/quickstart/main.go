@@ -50,7 +50,7 @@ func run() error {
 	defer srv.Close()
 
 	api := axios.Create(axios.Config{BaseURL: srv.URL, Timeout: 5 * time.Second})
-	defer api.Resty().GetClient().CloseIdleConnections()
+	defer api.CloseIdleConnections()
 
 	// One text line per attempt on stderr; the time is left out so the
 	// output reads the same on every run.

@@ -65,11 +65,11 @@ func run() error {
 	srv := authtest.NewServer(authtest.Options{})
 	defer srv.Close()
 	api := axios.Create(axios.Config{BaseURL: srv.URL, Timeout: time.Minute})
-	defer api.Resty().GetClient().CloseIdleConnections()
+	defer api.CloseIdleConnections()
 	// The seed refreshes with the global axios, not its instance, so the
 	// refresh call skips the instance's interceptors (and the unwrapping).
 	plain := axios.Create(axios.Config{BaseURL: srv.URL, Timeout: time.Minute})
-	defer plain.Resty().GetClient().CloseIdleConnections()
+	defer plain.CloseIdleConnections()
 
 	// localStorage becomes a token file only this user can read.
 	dir, err := os.MkdirTemp("", "react-client-")

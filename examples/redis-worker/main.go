@@ -283,7 +283,7 @@ func (p *workerProc) kill() {
 // login is the integration's login, before the seed's code runs.
 func login(ctx context.Context, server string) (*oauth2.Token, error) {
 	api := axios.Create(axios.Config{BaseURL: server})
-	defer api.Resty().GetClient().CloseIdleConnections()
+	defer api.CloseIdleConnections()
 	resp, err := api.Post(ctx, "/login", map[string]string{
 		"username": authtest.DefaultUser, "password": authtest.DefaultPassword,
 	})
@@ -307,7 +307,7 @@ func worker(ctx context.Context) error {
 		Timeout: 10 * time.Second,
 		Headers: http.Header{"Accept": {"application/json"}},
 	})
-	defer api.Resty().GetClient().CloseIdleConnections()
+	defer api.CloseIdleConnections()
 
 	// The seed's refreshAccessToken calls the auth service; this one is the
 	// standard refresh_token grant at /oauth/token.

@@ -179,7 +179,7 @@ func (s *seedService) refreshTokenCall(ctx context.Context, axErr *axios.Error) 
 
 func seedWay(ctx context.Context, srv *authtest.Server) (succeeded, refreshes int64, err error) {
 	s := newSeedService(srv.URL)
-	defer s.api.Resty().GetClient().CloseIdleConnections()
+	defer s.api.CloseIdleConnections()
 	if err := s.login(ctx); err != nil {
 		return 0, 0, err
 	}
@@ -201,7 +201,7 @@ func seedWay(ctx context.Context, srv *authtest.Server) (succeeded, refreshes in
 
 func withAuthenticator(ctx context.Context, srv *authtest.Server) (int64, error) {
 	api := axios.Create(axios.Config{BaseURL: srv.URL, Timeout: 5 * time.Minute})
-	defer api.Resty().GetClient().CloseIdleConnections()
+	defer api.CloseIdleConnections()
 
 	// refreshTokenCall becomes a JSONRefresher: the endpoint, and the body
 	// it wants. Storing the tokens, setting the header and retrying the
