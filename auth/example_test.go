@@ -158,3 +158,79 @@ func ExampleOAuth2() {
 	// refreshed
 	// 200
 }
+
+// Code that takes an *http.Client, such as a generated OpenAPI client or a
+// cloud SDK, gets the token and the refresh through the pair as a
+// RoundTripper; it shares the token and the one refresh with the axios
+// clients the pair is installed on.
+func ExampleAuthenticator_Transport() {
+	srv := authtest.NewServer(authtest.Options{})
+	defer srv.Close()
+	ctx := context.Background()
+
+	a, err := auth.New(auth.Options{
+		Refresh: auth.OAuth2(&oauth2.Config{Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL(), AuthStyle: oauth2.AuthStyleInParams}}),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := a.SetToken(ctx, srv.Issue("demo")); err != nil {
+		log.Fatal(err)
+	}
+	hc := &http.Client{Transport: a.Transport(srv.Client().Transport)}
+
+	srv.Revoke() // the first attempt is refused; the pair refreshes and retries
+	resp, err := hc.Get(srv.URL + "/api/me")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var me struct {
+		User string `json:"user"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&me); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.StatusCode, me.User)
+	fmt.Println("refreshes:", srv.Refreshes())
+	// Output:
+	// 200 demo
+	// refreshes: 1
+}
+
+// A refresh that fails: the request's error wraps ErrRefreshFailed, says
+// whether the server refused the refresh token (ErrRefused: the user is
+// logged out) or failed for a while (the token is kept), and one errors.As
+// reaches the refresher's own error with all the server said.
+func ExampleErrRefreshFailed() {
+	srv := authtest.NewServer(authtest.Options{})
+	defer srv.Close()
+	ctx := context.Background()
+
+	api := axios.Create(axios.Config{BaseURL: srv.URL})
+	a, err := auth.New(auth.Options{
+		Refresh: auth.OAuth2(&oauth2.Config{Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL(), AuthStyle: oauth2.AuthStyleInParams}}),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	a.Install(api)
+	if err := a.SetToken(ctx, srv.Issue("demo")); err != nil {
+		log.Fatal(err)
+	}
+
+	srv.Revoke()
+	srv.FailRefresh(1, http.StatusServiceUnavailable)
+	_, err = api.Get(ctx, "/api/me")
+	var re *oauth2.RetrieveError
+	fmt.Println(errors.Is(err, auth.ErrRefreshFailed), errors.Is(err, auth.ErrRefused))
+	if errors.As(err, &re) {
+		fmt.Println("token endpoint answered", re.Response.StatusCode)
+	}
+	_, err = a.Token(ctx)
+	fmt.Println("still logged in:", err == nil)
+	// Output:
+	// true false
+	// token endpoint answered 503
+	// still logged in: true
+}

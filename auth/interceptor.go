@@ -92,6 +92,22 @@ func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*a
 		// one (Loading, Logger) know which request failed.
 		return nil, &axios.Error{Message: loadErr.Error(), Code: axios.CodeBadOptionValue, Config: cfg, Err: loadErr}
 	}
+	cur, waitErr, err := a.tokenToSend(ctx, func() bool { return a.mayWait(ctx, cfg) })
+	switch {
+	case waitErr != nil:
+		return nil, axios.ContextError(cfg, waitErr)
+	case err != nil:
+		return nil, refreshError(nil, cfg, err)
+	}
+	a.setHeader(cfg, cur)
+	return cfg, nil
+}
+
+// tokenToSend returns the token a request is to carry: the current one,
+// after waiting for a refresh when it needs one and mayWait allows (judged
+// only then: it may cost a Meta lookup). waitErr is ctx's error when the
+// wait ended with it; err the refresh's failure.
+func (a *Authenticator) tokenToSend(ctx context.Context, mayWait func() bool) (cur *current, waitErr, err error) {
 	// A refresh may end with a token that is due at once (one adopted from
 	// a shared store, saved long ago), so the token is judged again after
 	// each wait, a few times at most.
@@ -102,20 +118,19 @@ func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*a
 			// Still valid: sent as it is while one refresh runs behind it.
 			go a.runRefresh(cur)
 		}
-		if (!need && !a.flight.underWay()) || waits == maxAttachWaits || !a.mayWait(ctx, cfg) {
-			a.setHeader(cfg, cur)
-			return cfg, nil
+		if (!need && !a.flight.underWay()) || waits == maxAttachWaits || !mayWait() {
+			return cur, nil, nil
 		}
-		r, joined, err := a.refreshed(ctx, cur, need)
+		r, joined, werr := a.refreshed(ctx, cur, need)
 		if !joined {
 			continue
 		}
 		waits++
-		if err != nil {
-			return nil, axios.ContextError(cfg, err)
+		if werr != nil {
+			return nil, werr, nil
 		}
 		if r.err != nil {
-			return nil, refreshError(nil, cfg, r.err)
+			return nil, nil, r.err
 		}
 	}
 }
@@ -213,39 +228,14 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 		}
 		sent = gen
 	}
-	var next *current // the token to retry with
-	for next == nil {
-		cur := a.state.load()
-		if header == "" && retries > 0 {
-			// Sent without a token (none yet, an interceptor removed it, or
-			// an Adapter answered with a Config of its own), and refused
-			// again after a retry with the current one: refresh that.
-			sent = cur.gen
-		}
-		stale := sent < cur.gen // someone refreshed since this request left
-		if !a.flight.underWay() {
-			if stale {
-				next = cur
-				break
-			}
-			if cur.tok == nil && a.login == nil {
-				return nil, err // no token to refresh: log in
-			}
-		}
-		r, joined, werr := a.refreshed(ctx, cur, !stale)
-		if !joined {
-			continue
-		}
-		if werr != nil {
-			return nil, axios.ContextError(cfg, werr)
-		}
-		if r.err != nil {
-			return nil, refreshError(axErr, cfg, r.err)
-		}
-		next = r.cur
-	}
-	if next.header == "" {
-		return nil, err // logged out meanwhile
+	next, waitErr, rerr := a.tokenToRetry(ctx, sent, header == "" && retries > 0)
+	switch {
+	case waitErr != nil:
+		return nil, axios.ContextError(cfg, waitErr)
+	case rerr != nil:
+		return nil, refreshError(axErr, cfg, rerr)
+	case next == nil:
+		return nil, err
 	}
 
 	// The refused Config may have no Meta or Headers: the client's request
@@ -263,6 +253,48 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 	a.setHeader(&retry, next)
 	a.retries.Add(1)
 	return c.Request(context.WithValue(ctx, retriesKey{a}, retries+1), retry)
+}
+
+// tokenToRetry returns the token to retry a refused request with, which
+// carried the token of generation sent: the current one when it is newer
+// (no refresh: the stale-token rule), else the result of the refresh under
+// way or of one it starts. retriedBare is a request sent without a token
+// and refused again after a retry with the current one: it is refreshed.
+// next is nil when the refusal is to be passed on: there is no token and
+// no Login, or a logout came meanwhile.
+func (a *Authenticator) tokenToRetry(ctx context.Context, sent uint64, retriedBare bool) (next *current, waitErr, err error) {
+	for {
+		cur := a.state.load()
+		if retriedBare {
+			sent = cur.gen
+		}
+		stale := sent < cur.gen // someone refreshed since this request left
+		if !a.flight.underWay() {
+			if stale {
+				return nonEmpty(cur), nil, nil
+			}
+			if cur.tok == nil && a.login == nil {
+				return nil, nil, nil // no token to refresh: log in
+			}
+		}
+		r, joined, werr := a.refreshed(ctx, cur, !stale)
+		switch {
+		case !joined:
+			continue
+		case werr != nil:
+			return nil, werr, nil
+		case r.err != nil:
+			return nil, nil, r.err
+		}
+		return nonEmpty(r.cur), nil, nil
+	}
+}
+
+func nonEmpty(c *current) *current {
+	if c.header == "" {
+		return nil
+	}
+	return c
 }
 
 // refreshError is the error of a request whose refresh failed. It keeps the
