@@ -204,16 +204,22 @@ func (s *Server) handleBearerRefresh(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleOAuthToken is the RFC 6749 token endpoint: grant_type refresh_token
-// (section 6) and password (section 4.3), with client authentication
-// (section 2.3.1) while a client is registered.
+// (section 6), password (section 4.3) and client_credentials (section 4.4),
+// with client authentication (section 2.3.1) while a client is registered.
 func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) {
 	noCache(w)
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	formErr := r.ParseForm()
 	grant := r.PostForm.Get("grant_type")
-	if formErr == nil && grant == "password" {
-		s.passwordGrant(w, r)
-		return
+	if formErr == nil {
+		switch grant {
+		case "password":
+			s.passwordGrant(w, r)
+			return
+		case "client_credentials":
+			s.clientCredentialsGrant(w, r)
+			return
+		}
 	}
 	// Any other call, a malformed one too, is a refresh call: counted, and
 	// answered by a pending fault.
@@ -269,6 +275,37 @@ func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.login(user, s.now()))
+}
+
+// clientCredentialsGrant answers grant_type=client_credentials (RFC 6749
+// section 4.4): a registered client's credentials in, an access token whose
+// subject is the client id out, with no refresh token (section 4.4.3) and the
+// requested scope granted as is.
+func (s *Server) clientCredentialsGrant(w http.ResponseWriter, r *http.Request) {
+	if !s.begin(w, r, &s.clientCredentialsCalls, &s.clientCredentialsFaults, func(status int) {
+		s.writeOAuthError(w, status, "")
+	}) {
+		return
+	}
+	if repeatedParam(r) {
+		s.writeOAuthError(w, http.StatusBadRequest, "invalid_request")
+		return
+	}
+	if len(s.clients) == 0 {
+		w.Header().Set("WWW-Authenticate", `Basic realm="authtest"`)
+		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "invalid_client",
+			Description: "no client is registered (authtest.Options.Clients)"})
+		return
+	}
+	client, ok := s.authenticateClient(r)
+	if !ok {
+		s.writeOAuthError(w, http.StatusUnauthorized, "invalid_client")
+		return
+	}
+	tok := s.tokens(client, "", s.now())
+	tok.Scope = r.PostForm.Get("scope")
+	s.logins.Add(1)
+	writeJSON(w, http.StatusOK, tok)
 }
 
 // repeatedParam reports a parameter sent more than once, which RFC 6749

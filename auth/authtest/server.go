@@ -60,9 +60,11 @@ type Options struct {
 	// Clients maps client id to secret: the clients /oauth/token
 	// authenticates, by HTTP Basic credentials or by the client_id and
 	// client_secret form fields. While any client is registered (here or
-	// through ClientID), the grants of /oauth/token require a registered
-	// client's credentials; with none, they require no client
-	// authentication. The map is copied; an empty id is ignored.
+	// through ClientID), every grant of /oauth/token requires a registered
+	// client's credentials. With none, the refresh_token and password grants
+	// require no client authentication, and the client_credentials grant,
+	// which only a registered client may use, is answered 401 invalid_client.
+	// The map is copied; an empty id is ignored.
 	Clients map[string]string
 
 	// Secret is the HS256 key access tokens are signed with; nil or empty
@@ -71,8 +73,9 @@ type Options struct {
 }
 
 // Server is a loopback OAuth-style API for tests: login, three shapes of
-// refresh endpoint, protected routes under /api/, short-lived HS256 access
-// tokens, optional refresh-token rotation, counters and injectable faults.
+// refresh endpoint, the client credentials grant, protected routes under
+// /api/, short-lived HS256 access tokens, optional refresh-token rotation,
+// counters and injectable faults.
 // The package documentation lists its endpoints.
 //
 // All methods are safe for concurrent use, including while requests are in
@@ -99,7 +102,8 @@ type Server struct {
 	mu            sync.Mutex
 	refreshTokens map[string]string // refresh token -> user
 
-	refreshFaults faults
+	refreshFaults           faults
+	clientCredentialsFaults faults
 
 	refreshCalls  atomic.Int64
 	refreshes     atomic.Int64
@@ -108,6 +112,8 @@ type Server struct {
 	served        atomic.Int64
 	logins        atomic.Int64
 	requests      atomic.Int64
+
+	clientCredentialsCalls atomic.Int64
 }
 
 // NewServer starts a Server on 127.0.0.1 (through httptest.NewServer). The
@@ -225,8 +231,9 @@ func (s *Server) SetDenyStatus(code int) {
 }
 
 // RefreshCalls reports the calls to any refresh endpoint (/refresh,
-// /auth/refresh, and /oauth/token other than the password grant), successful
-// or not, including those answered by an injected fault.
+// /auth/refresh, and /oauth/token other than the password and
+// client_credentials grants), successful or not, including those answered by
+// an injected fault.
 func (s *Server) RefreshCalls() int64 { return s.refreshCalls.Load() }
 
 // Refreshes reports the successful refreshes.
@@ -245,8 +252,8 @@ func (s *Server) Denied() int64 { return s.denied.Load() }
 // Served reports the protected requests answered with a 2xx status.
 func (s *Server) Served() int64 { return s.served.Load() }
 
-// Logins reports the successful logins: /login, the password grant of
-// /oauth/token, and [Server.Issue].
+// Logins reports the successful logins: /login, the password and
+// client_credentials grants of /oauth/token, and [Server.Issue].
 func (s *Server) Logins() int64 { return s.logins.Load() }
 
 // Requests reports every request received under /api/, whatever its outcome.
@@ -254,12 +261,17 @@ func (s *Server) Logins() int64 { return s.logins.Load() }
 // request it answers.
 func (s *Server) Requests() int64 { return s.requests.Load() }
 
+// ClientCredentialsCalls reports the calls to /oauth/token with
+// grant_type=client_credentials, successful or not, including those answered
+// by an injected fault. The successful ones are also [Server.Logins].
+func (s *Server) ClientCredentialsCalls() int64 { return s.clientCredentialsCalls.Load() }
+
 // ResetCounters sets every counter to zero. Faults, tokens and the revocation
 // state are kept.
 func (s *Server) ResetCounters() {
 	for _, c := range []*atomic.Int64{
 		&s.refreshCalls, &s.refreshes, &s.invalidGrants,
-		&s.denied, &s.served, &s.logins, &s.requests,
+		&s.denied, &s.served, &s.logins, &s.requests, &s.clientCredentialsCalls,
 	} {
 		c.Store(0)
 	}
@@ -282,6 +294,29 @@ func (s *Server) DropRefresh(n int) { s.refreshFaults.drop(n) }
 // sleep ends early, and the connection is dropped, if the request's context
 // ends or the server is closed. 0 removes the delay.
 func (s *Server) SetRefreshDelay(d time.Duration) { s.refreshFaults.delay.Store(int64(d)) }
+
+// FailClientCredentials makes the next n client_credentials grants answer
+// status without checking the client's credentials, with the error body
+// [Server.FailRefresh] gives /oauth/token: for 400 invalid_grant, for 401
+// invalid_client with WWW-Authenticate, for 503 temporarily_unavailable, for
+// other 5xx server_error. n <= 0 cancels any failures still pending. A status
+// outside 100..999 is taken as 500. Refresh faults and client credentials
+// faults are separate: neither affects the other's calls.
+func (s *Server) FailClientCredentials(n int, status int) {
+	s.clientCredentialsFaults.fail(n, status)
+}
+
+// DropClientCredentials makes the next n client_credentials grants close the
+// connection without answering. n <= 0 cancels any drops still pending. A
+// drop takes precedence over [Server.FailClientCredentials].
+func (s *Server) DropClientCredentials(n int) { s.clientCredentialsFaults.drop(n) }
+
+// SetClientCredentialsDelay makes each client_credentials grant sleep d
+// before anything else, as [Server.SetRefreshDelay] does refresh calls. 0
+// removes the delay.
+func (s *Server) SetClientCredentialsDelay(d time.Duration) {
+	s.clientCredentialsFaults.delay.Store(int64(d))
+}
 
 type fault int
 

@@ -704,11 +704,16 @@ func TestResetCounters(t *testing.T) {
 	require.NoError(t, err)
 	_, err = refreshers[0].call(t, srv, "bad")
 	require.NoError(t, err)
+	r := mustSend(t, srv, http.MethodPost, "/oauth/token", strings.NewReader("grant_type=client_credentials"),
+		"Content-Type", "application/x-www-form-urlencoded")
+	require.Equal(t, http.StatusUnauthorized, r.Status)
+	require.EqualValues(t, 1, srv.ClientCredentialsCalls())
 
 	srv.ResetCounters()
 	for name, got := range map[string]int64{
 		"RefreshCalls": srv.RefreshCalls(), "Refreshes": srv.Refreshes(), "InvalidGrants": srv.InvalidGrants(),
 		"Denied": srv.Denied(), "Served": srv.Served(), "Logins": srv.Logins(), "Requests": srv.Requests(),
+		"ClientCredentialsCalls": srv.ClientCredentialsCalls(),
 	} {
 		assert.Zero(t, got, name)
 	}

@@ -187,12 +187,14 @@ func (s *Server) mint(user string, now time.Time) string {
 }
 
 // tokenResponse is the RFC 6749 section 5.1 token response, which /login and
-// /refresh answer too.
+// /refresh answer too. Only the client credentials grant answers no refresh
+// token, and only it a scope.
 type tokenResponse struct {
 	AccessToken  string `json:"access_token"`
 	TokenType    string `json:"token_type"`
-	RefreshToken string `json:"refresh_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
 	ExpiresIn    int64  `json:"expires_in"`
+	Scope        string `json:"scope,omitempty"`
 }
 
 func (t tokenResponse) oauth2Token(expiry time.Time) *oauth2.Token {
