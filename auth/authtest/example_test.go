@@ -2,11 +2,16 @@ package authtest_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/axiosgo/axios/auth/authtest"
 )
@@ -88,4 +93,48 @@ func ExampleServer_Verify() {
 	// Output:
 	// alice 12:05:00 <nil>
 	// authtest: token expired
+}
+
+// Example_clientCredentials has a service with no user obtain a token with
+// the client credentials grant, through x/oauth2/clientcredentials, and call
+// a protected route with it; a wrong secret is refused as invalid_client.
+func Example_clientCredentials() {
+	srv := authtest.NewServer(authtest.Options{Clients: map[string]string{"billing": "s3cret"}})
+	defer srv.Close()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, srv.Client())
+
+	cfg := &clientcredentials.Config{
+		ClientID:     "billing",
+		ClientSecret: "s3cret",
+		TokenURL:     srv.URL + "/oauth/token",
+		Scopes:       []string{"invoices:read"},
+	}
+	tok, err := cfg.Token(ctx)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("token:", tok.Type(), "scope:", tok.Extra("scope"), "refresh token:", tok.RefreshToken != "")
+
+	resp, err := oauth2.NewClient(ctx, oauth2.StaticTokenSource(tok)).Get(srv.URL + "/api/invoices")
+	if err != nil {
+		panic(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Printf("call: %d %s", resp.StatusCode, body)
+
+	wrong := &clientcredentials.Config{ClientID: "billing", ClientSecret: "guess", TokenURL: srv.TokenURL(),
+		AuthStyle: oauth2.AuthStyleInHeader}
+	_, err = wrong.Token(ctx)
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		fmt.Println("wrong secret:", re.Response.StatusCode, re.ErrorCode)
+	}
+
+	fmt.Println("client credentials calls:", srv.ClientCredentialsCalls(), "logins:", srv.Logins())
+	// Output:
+	// token: Bearer scope: invoices:read refresh token: false
+	// call: 200 {"path":"/api/invoices","method":"GET","user":"billing","body":""}
+	// wrong secret: 401 invalid_client
+	// client credentials calls: 2 logins: 1
 }
