@@ -19,7 +19,7 @@ func postForm(t *testing.T, srv *authtest.Server, body string) result {
 		"Content-Type", "application/x-www-form-urlencoded")
 }
 
-// Conformance and precision cases a review found.
+// RFC conformance and time-precision cases.
 
 // The Expiry Issue reports is the token's own exp: the server's clock is
 // read to the millisecond, as the JWT carries it, so the token is never

@@ -17,7 +17,7 @@ import (
 )
 
 // Example logs in, calls a protected route, has the token revoked, is denied,
-// refreshes through seed 000's /refresh endpoint and calls again.
+// refreshes through the JSON /refresh endpoint and calls again.
 func Example() {
 	srv := authtest.NewServer(authtest.Options{Rotate: true})
 	defer srv.Close()
