@@ -3,8 +3,12 @@ package auth
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,4 +95,89 @@ func BenchmarkAttachHeader(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkProactiveWindow is the latency a request pays while its token
+// is inside the RefreshBefore window and a proactive refresh is under way,
+// against the same request with a token far from expiry, in the same run.
+// The token is still valid, so the request is sent at once while one
+// refresh runs in the background, held for the whole run. It reports p50
+// and p99 per request; the two cases should match. No timing is asserted:
+// it checks that exactly one refresh started and none finished.
+func BenchmarkProactiveWindow(b *testing.B) {
+	for _, inWindow := range []bool{false, true} {
+		name := "valid"
+		if inWindow {
+			name = "refresh-under-way"
+		}
+		b.Run(name, func(b *testing.B) {
+			clock := &fakeClock{t: time.Now()}
+			old := timeNow
+			timeNow = clock.Now
+			defer func() { timeNow = old }()
+
+			release := make(chan struct{})
+			var started atomic.Int64
+			a, err := New(Options{Refresh: func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+				started.Add(1)
+				select {
+				case <-release:
+				case <-ctx.Done():
+				}
+				return nil, context.Canceled
+			}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := axios.Create(axios.Config{})
+			c.Resty().SetTransport(okTransport{})
+			a.Install(c)
+			if err := a.SetToken(context.Background(), tokenWith("t1", clock.Now().Add(time.Hour))); err != nil {
+				b.Fatal(err)
+			}
+			if inWindow {
+				clock.Advance(time.Hour - 10*time.Second) // due, still valid; the clock then stands still
+			}
+			ctx := context.Background()
+			lat := make([]time.Duration, 0, 1<<16)
+			b.ReportAllocs()
+			for b.Loop() {
+				t0 := time.Now()
+				if _, err := c.Get(ctx, "http://api.test/users/1"); err != nil {
+					b.Fatal(err)
+				}
+				if len(lat) < cap(lat) {
+					lat = append(lat, time.Since(t0))
+				}
+			}
+			b.StopTimer()
+			n := started.Load()
+			close(release)
+			for !idle(a)() {
+				time.Sleep(time.Millisecond)
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2]), "p50-ns")
+			b.ReportMetric(float64(lat[len(lat)*99/100]), "p99-ns")
+			if want := map[bool]int64{false: 0, true: 1}[inWindow]; n != want {
+				b.Fatalf("%d refreshes started, want %d", n, want)
+			}
+			if s := a.Stats(); s.Refreshes != 0 || s.Retries != 0 {
+				b.Fatalf("no refresh may finish and no request be retried: %+v", s)
+			}
+		})
+	}
+}
+
+// okTransport answers every request with a small JSON body, from memory.
+type okTransport struct{}
+
+func (okTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return &http.Response{
+		StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"application/json"}},
+		Body:          io.NopCloser(strings.NewReader(`{"id":1}`)),
+		ContentLength: 8,
+		Request:       req,
+	}, nil
 }
