@@ -1,0 +1,144 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bsm/redislock"
+
+	"github.com/axiosgo/axios/storage"
+)
+
+// Bounds of the exponential backoff between attempts of a waiting
+// [Store.Lock]: 16ms keeps a short wait short, 512ms keeps hundreds of waiting
+// processes from hammering Redis during a refresh.
+const (
+	lockMinBackoff = 16 * time.Millisecond
+	lockMaxBackoff = 512 * time.Millisecond
+)
+
+// Lock takes the lease on LockKey(), waiting with exponential backoff (16ms
+// to 512ms) until it is free or ctx ends; a lock obtained after Lock gave up
+// is released at once. A Redis failure while trying is returned at once.
+//
+// The lease lasts LockTTL and is renewed every LockTTL/3 until the returned
+// unlock is called, however long the holder takes; without that call the
+// lock is held until the process ends. Unlock releases the lease only if this
+// call still holds it; if the lease had run out, unlock returns an error
+// wrapping storage.ErrLockExpired and leaves whoever holds the key now alone.
+func (s *Store) Lock(ctx context.Context) (func(context.Context) error, error) {
+	ttl := s.LockTTL
+	if ttl <= 0 {
+		ttl = DefaultLockTTL
+	}
+	key := s.LockKey()
+	// The waiting loop is ours rather than redislock's RetryStrategy option:
+	// with a ctx that has no deadline, redislock gives up after one TTL, while
+	// storage.Locker promises to wait until ctx ends.
+	backoff := redislock.ExponentialBackoff(lockMinBackoff, lockMaxBackoff)
+	var timer *time.Timer
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("redisstore: lock %q: %w", key, err)
+		}
+		lock, err := s.obtain(ctx, key, ttl)
+		if err == nil {
+			return unlockFunc(lock, ttl, keepAlive(lock, ttl)), nil
+		}
+		if !errors.Is(err, redislock.ErrNotObtained) {
+			return nil, fmt.Errorf("redisstore: lock %q: %w", key, err)
+		}
+		wait := backoff.NextBackoff()
+		if timer == nil {
+			timer = time.NewTimer(wait)
+			defer timer.Stop()
+		} else {
+			timer.Reset(wait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("redisstore: lock %q: %w", key, ctx.Err())
+		case <-timer.C:
+		}
+	}
+}
+
+// obtain tries the lock once, giving up when ctx ends. A lock that the
+// attempt obtains after that is released at once: the caller does not hold
+// it.
+func (s *Store) obtain(ctx context.Context, key string, ttl time.Duration) (*redislock.Lock, error) {
+	return within(ctx, func(ctx context.Context) (*redislock.Lock, error) {
+		return s.locker.Obtain(ctx, key, ttl, nil)
+	}, func(lock *redislock.Lock, err error) {
+		if err == nil {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ttl)
+			_ = lock.Release(rctx)
+			cancel()
+		}
+	})
+}
+
+// keepAlive renews the lease every ttl/3 while the lock is held, so a
+// holder that takes longer than ttl (a slow refresh, then its save) keeps
+// it; ttl only bounds how long the lock outlives a holder that died. The
+// returned stop ends the renewing and reports whether the lease was lost
+// (taken over after Redis was unreachable for a whole ttl).
+func keepAlive(lock *redislock.Lock, ttl time.Duration) (stop func() (lost bool)) {
+	done := make(chan struct{})
+	var lost atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(ttl / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), ttl/3)
+			_, err := within(ctx, func(ctx context.Context) (struct{}, error) {
+				return struct{}{}, lock.Refresh(ctx, ttl, nil)
+			}, nil)
+			cancel()
+			if errors.Is(err, redislock.ErrNotObtained) {
+				lost.Store(true)
+				return
+			}
+			// Another error (Redis briefly down): the lease may still be
+			// ours; try again at the next tick.
+		}
+	}()
+	return func() bool {
+		close(done)
+		wg.Wait()
+		return lost.Load()
+	}
+}
+
+// unlockFunc returns the unlock of a held lock: it stops the renewing and
+// releases the lease once; later calls return nil.
+func unlockFunc(lock *redislock.Lock, ttl time.Duration, stop func() bool) func(context.Context) error {
+	var once sync.Once
+	return func(ctx context.Context) error {
+		var err error
+		once.Do(func() {
+			stop()
+			err = lock.Release(ctx)
+		})
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, redislock.ErrLockNotHeld):
+			return fmt.Errorf("redisstore: unlock %q: %w (held longer than its %v lease)", lock.Key(), storage.ErrLockExpired, ttl)
+		default:
+			return fmt.Errorf("redisstore: unlock %q: %w", lock.Key(), err)
+		}
+	}
+}
