@@ -44,7 +44,7 @@ func Example_readmeTour() {
 
 	// The auth pair: attach the token, refresh it once when refused, retry.
 	authn, err := auth.New(auth.Options{
-		Store: storage.NewMemory(), // or storage.NewFile(path), storage.NewRedis(rdb, key)
+		Store: storage.NewMemory(), // or storage.NewFile(path), redisstore.New(rdb, key)
 		Refresh: auth.JSONRefresher(api, auth.JSONEndpoint{
 			URL:  "/refresh",
 			Body: func(t *oauth2.Token) any { return map[string]string{"refresh_token": t.RefreshToken} },

@@ -35,6 +35,7 @@ import (
 	"github.com/axiosgo/axios/auth/authtest"
 	"github.com/axiosgo/axios/internal/redistest"
 	"github.com/axiosgo/axios/storage"
+	"github.com/axiosgo/axios/storage/redisstore"
 )
 
 const (
@@ -87,7 +88,7 @@ type crossResult struct {
 type tokenStoreOnly struct{ storage.TokenStore }
 
 var (
-	_ storage.Locker = (*storage.Redis)(nil)
+	_ storage.Locker = (*redisstore.Store)(nil)
 	_ storage.Locker = (*storage.File)(nil)
 )
 
@@ -99,7 +100,7 @@ func fingerprint(access string) string {
 
 func TestCrossProcessRedisRefreshesOnce(t *testing.T) {
 	rs := redistest.Start(t) // skips locally without redis-server; fails under CI
-	store := storage.NewRedis(rs.Client(), "crossprocess:token")
+	store := redisstore.New(rs.Client(), "crossprocess:token")
 	const procs, goroutines = 4, 100
 	srv, results := runCrossProcess(t, store, crossSpec{
 		Store: "redis", RedisAddr: rs.Addr, RedisKey: store.Key(), Locker: true, Goroutines: goroutines,
@@ -125,7 +126,7 @@ func TestCrossProcessWithoutLockerRefreshesOncePerProcess(t *testing.T) {
 	const goroutines = 100
 	t.Run("redis", func(t *testing.T) {
 		rs := redistest.Start(t)
-		store := storage.NewRedis(rs.Client(), "crossprocess:token")
+		store := redisstore.New(rs.Client(), "crossprocess:token")
 		const procs = 4
 		srv, results := runCrossProcess(t, store, crossSpec{
 			Store: "redis", RedisAddr: rs.Addr, RedisKey: store.Key(), Locker: false, Goroutines: goroutines,
@@ -399,7 +400,7 @@ func crossProcessChild(t childT, raw string) {
 	case "redis":
 		rdb := redis.NewClient(&redis.Options{Addr: spec.RedisAddr, DialTimeout: time.Second})
 		defer rdb.Close()
-		store = storage.NewRedis(rdb, spec.RedisKey)
+		store = redisstore.New(rdb, spec.RedisKey)
 	case "file":
 		store = storage.NewFile(spec.FilePath)
 	default:

@@ -24,6 +24,7 @@ import (
 	"github.com/axiosgo/axios/auth/authtest"
 	"github.com/axiosgo/axios/internal/redistest"
 	"github.com/axiosgo/axios/storage"
+	"github.com/axiosgo/axios/storage/redisstore"
 )
 
 const sharedWait = 5 * time.Second
@@ -110,14 +111,14 @@ func TestLoginIsNotOverwrittenByAnotherProcesssRefreshInFlight(t *testing.T) {
 	rs := redistest.Start(t)
 	const key = "shared:login"
 	var aRefreshed atomic.Pointer[string]
-	a := newAuth(t, Options{Store: storage.NewRedis(rs.Client(), key), RefreshTimeout: sharedWait,
+	a := newAuth(t, Options{Store: redisstore.New(rs.Client(), key), RefreshTimeout: sharedWait,
 		Refresh: func(_ context.Context, cur *oauth2.Token) (*oauth2.Token, error) {
 			s := cur.AccessToken
 			aRefreshed.Store(&s)
 			return tokenWith(strings.Split(cur.AccessToken, "-")[0]+"-refreshed-by-A", time.Time{}), nil
 		}})
 	entered, release := make(chan struct{}), make(chan struct{})
-	b := newAuth(t, Options{Store: storage.NewRedis(rs.Client(), key), RefreshTimeout: sharedWait,
+	b := newAuth(t, Options{Store: redisstore.New(rs.Client(), key), RefreshTimeout: sharedWait,
 		Refresh: gatedRefresher(entered, release, tokenWith("alice-2", time.Time{}))})
 
 	require.NoError(t, a.SetToken(ctx, tokenWith("alice-1", time.Time{})))
@@ -141,7 +142,7 @@ func TestLoginIsNotOverwrittenByAnotherProcesssRefreshInFlight(t *testing.T) {
 	require.NoError(t, recvWithin(t, bDone, "B's refresh"))
 	require.NoError(t, recvWithin(t, loginDone, "A's SetToken"))
 
-	stored, err := storage.NewRedis(rs.Client(), key).Load(ctx)
+	stored, err := redisstore.New(rs.Client(), key).Load(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "bob-1", stored.AccessToken, "the login that returned last was overwritten by the old session's refresh")
 
@@ -154,7 +155,7 @@ func TestLoginIsNotOverwrittenByAnotherProcesssRefreshInFlight(t *testing.T) {
 // slowSaveRedis is a storage.Redis (its Lock included) whose Save is slow:
 // it waits for release or its ctx, as a loaded Redis would.
 type slowSaveRedis struct {
-	*storage.Redis
+	*redisstore.Store
 	entered, release chan struct{}
 	once             sync.Once
 }
@@ -166,7 +167,7 @@ func (s *slowSaveRedis) Save(ctx context.Context, tok *oauth2.Token) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	return s.Redis.Save(ctx, tok)
+	return s.Store.Save(ctx, tok)
 }
 
 // The Redis lease is renewed while the lock is held: a refresh plus a slow
@@ -182,9 +183,9 @@ func TestLockIsKeptThroughASlowRefreshAndSave(t *testing.T) {
 		timeout = time.Second
 		ttl     = 300 * time.Millisecond // shorter than the refresh alone, and than the refresh and its save
 	)
-	ra := &slowSaveRedis{Redis: storage.NewRedis(rs.Client(), key), entered: make(chan struct{}), release: make(chan struct{})}
+	ra := &slowSaveRedis{Store: redisstore.New(rs.Client(), key), entered: make(chan struct{}), release: make(chan struct{})}
 	ra.LockTTL = ttl
-	rb := storage.NewRedis(rs.Client(), key)
+	rb := redisstore.New(rs.Client(), key)
 	rb.LockTTL = ttl
 
 	ca, cb := newClient(t, srv), newClient(t, srv)

@@ -2,16 +2,18 @@
 // access and refresh token live between requests, and, for stores shared by
 // several processes, the lock that lets exactly one of them refresh.
 //
-// Three stores come with the package:
+// Two stores come with the package:
 //
 //   - [Memory] keeps the token in the process. It is the default of
 //     auth.Options.Store and is lost when the process exits.
 //   - [File] keeps the token in a JSON file readable by its owner only,
 //     replaced atomically on every save. It is also a [Locker], so several
 //     processes on one machine can share a token.
-//   - [Redis] keeps the token as JSON under one Redis key. It is also a
-//     [Locker], so any number of processes on any number of machines can
-//     share a token and still refresh it once per expiry.
+//
+// A third, in package storage/redisstore, keeps the token as JSON under one
+// Redis key. It is also a [Locker], so any number of processes on any number
+// of machines can share a token and still refresh it once per expiry. It is
+// a package of its own so that this one does not link a Redis client.
 //
 // A store of your own implements [TokenStore], optionally [Locker], and can be
 // checked with the contract suite in package storage/storagetest.

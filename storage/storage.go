@@ -12,17 +12,18 @@ import (
 // failure: test for it with errors.Is and ask the user to log in.
 var ErrNoToken = errors.New("storage: no token")
 
-// ErrCorrupt is wrapped by the error [File.Load] and [Redis.Load] return when
-// the stored data is not a token this package wrote: invalid JSON, or JSON of
-// another shape. The store is left as it is; [TokenStore.Clear] or
-// [TokenStore.Save] replaces it. It is never returned for an empty store.
+// ErrCorrupt is wrapped by the error [File.Load], or the Load of
+// storage/redisstore's Store, returns when the stored data is not a token
+// these stores wrote: invalid JSON, or JSON of another shape. The store is
+// left as it is; [TokenStore.Clear] or [TokenStore.Save] replaces it. It is
+// never returned for an empty store.
 var ErrCorrupt = errors.New("storage: stored token is corrupt")
 
 // ErrLockExpired is wrapped by the error an unlock function returns when the
 // lock it would release had already expired, so for some time the holder ran
 // without mutual exclusion and another holder may have taken the lock. The
 // unlock leaves the other holder's lock in place. Only leased locks, such as
-// [Redis]'s, expire.
+// storage/redisstore's, expire.
 var ErrLockExpired = errors.New("storage: lock expired before unlock")
 
 // TokenStore keeps one OAuth2 token.

@@ -19,6 +19,7 @@ import (
 	"github.com/axiosgo/axios/auth/authtest"
 	"github.com/axiosgo/axios/internal/redistest"
 	"github.com/axiosgo/axios/storage"
+	"github.com/axiosgo/axios/storage/redisstore"
 )
 
 // childEnv carries a child process's childConfig, as JSON. A process
@@ -92,7 +93,7 @@ func runProcs(ctx context.Context, store string, n int, o options, redisAddr str
 		defer rdb.Close()
 		cfg.Redis = redisAddr
 		cfg.Key = fmt.Sprintf("axios-storm:%d:%d:%d", os.Getpid(), n, time.Now().UnixNano())
-		st := storage.NewRedis(rdb, cfg.Key)
+		st := redisstore.New(rdb, cfg.Key)
 		if err := st.Save(ctx, tok); err != nil {
 			return res, err
 		}
@@ -212,7 +213,7 @@ func child(raw string) error {
 	case "redis":
 		rdb := redis.NewClient(&redis.Options{Addr: cfg.Redis, PoolSize: 4})
 		defer rdb.Close()
-		st = storage.NewRedis(rdb, cfg.Key)
+		st = redisstore.New(rdb, cfg.Key)
 	case "file":
 		st = storage.NewFile(cfg.Key)
 	case "memory":

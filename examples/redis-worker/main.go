@@ -8,7 +8,7 @@
 //	go run ./examples/redis-worker                 # starts its own redis-server
 //	go run ./examples/redis-worker -workers 8 -redis 127.0.0.1:6379
 //
-// Here the pair is auth.Authenticator over storage.NewRedis, with 403 as the
+// Here the pair is auth.Authenticator over redisstore.New, with 403 as the
 // refresh status. The seed runs in one process; this runs -workers OS
 // processes (this program started again with a hidden flag) sharing one
 // token in Redis, against a server that rotates refresh tokens, so a second
@@ -52,7 +52,7 @@ import (
 	"github.com/axiosgo/axios/auth"
 	"github.com/axiosgo/axios/auth/authtest"
 	"github.com/axiosgo/axios/internal/redistest"
-	"github.com/axiosgo/axios/storage"
+	"github.com/axiosgo/axios/storage/redisstore"
 )
 
 var (
@@ -140,7 +140,7 @@ func parent(ctx context.Context) error {
 
 	// Log in once and put the token where every worker finds it.
 	key := fmt.Sprintf("axios-example:redis-worker:%d", os.Getpid())
-	store := storage.NewRedis(rdb, key)
+	store := redisstore.New(rdb, key)
 	defer func() {
 		// The key has no expiry: a token left behind would stay in Redis.
 		if err := store.Clear(context.WithoutCancel(ctx)); err != nil {
@@ -312,7 +312,7 @@ func worker(ctx context.Context) error {
 	// The seed's refreshAccessToken calls the auth service; this one is the
 	// standard refresh_token grant at /oauth/token.
 	authn, err := auth.New(auth.Options{
-		Store:       storage.NewRedis(rdb, *tokenKey),
+		Store:       redisstore.New(rdb, *tokenKey),
 		StatusCodes: []int{http.StatusForbidden},
 		Refresh: auth.OAuth2(&oauth2.Config{
 			Endpoint: oauth2.Endpoint{TokenURL: *serverURL + "/oauth/token"},

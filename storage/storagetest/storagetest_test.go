@@ -14,7 +14,8 @@ func TestMain(m *testing.M) {
 }
 
 // The suite's own smoke test: it passes on the simplest correct store. The
-// stores of package storage run it in their own tests, with Redis and files.
+// stores of packages storage and storage/redisstore run it in their own
+// tests, with files and Redis.
 func TestRunPassesOnMemory(t *testing.T) {
 	storagetest.Run(t, func(*testing.T) storage.TokenStore { return storage.NewMemory() })
 }
