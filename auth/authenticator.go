@@ -235,6 +235,9 @@ func (a *Authenticator) SetToken(ctx context.Context, tok *oauth2.Token) error {
 	if tok == nil || tok.AccessToken == "" {
 		return errors.New("auth: SetToken: no access token (use Logout to remove the token)")
 	}
+	if !a.state.sendable(tok) {
+		return errUnsendable
+	}
 	if err := a.takeTurn(ctx); err != nil {
 		return err
 	}
@@ -360,8 +363,8 @@ func (a *Authenticator) ensureLoaded(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("auth: load token: %w", err)
 	}
-	if tok != nil && tok.AccessToken == "" {
-		tok = nil
+	if !a.state.sendable(tok) {
+		tok = nil // empty, or poisoned by whoever wrote it: as good as none
 	}
 	a.state.setFirst(tok)
 	return nil

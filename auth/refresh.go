@@ -179,6 +179,9 @@ func (a *Authenticator) obtain(ctx context.Context, stale *oauth2.Token) (*oauth
 	if o.tok == nil || o.tok.AccessToken == "" {
 		return nil, errors.New("auth: the Refresher returned no access token")
 	}
+	if !a.state.sendable(o.tok) {
+		return nil, errUnsendable // a malformed answer: transient, the old token is kept
+	}
 	tok := cloneToken(o.tok)
 	if tok.RefreshToken == "" && stale != nil {
 		// As x/oauth2: a server that does not rotate may leave it out.

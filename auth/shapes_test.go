@@ -333,3 +333,48 @@ func TestNoBaseURLAndNoHostsSendsTheTokenEverywhere(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "Bearer t1", string(resp.Data))
 }
+
+// TestPoisonedTokenIsNeverKept: an access token with CR/LF from a refresh
+// answer is refused (the refresh fails, transiently: the old token is
+// kept), SetToken refuses one, and one found in the store counts as none.
+func TestPoisonedTokenIsNeverKept(t *testing.T) {
+	ctx := context.Background()
+	clock := useFakeClock(t)
+	c, mock := newMockClient()
+	mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		if bearerOf(r) == "good2" {
+			return httpmock.NewStringResponse(http.StatusOK, "ok"), nil
+		}
+		return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
+	})
+	next := "bad\r\nX-Injected: 1"
+	store := storage.NewMemory()
+	a := newAuth(t, Options{Store: store, Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		return tokenWith(next, time.Time{}), nil
+	}})
+	login(t, a, c, tokenWith("good1", time.Time{}))
+
+	_, err := c.Get(ctx, "/x")
+	require.ErrorIs(t, err, ErrRefreshFailed)
+	require.ErrorIs(t, err, errUnsendable)
+	assert.NotContains(t, err.Error(), "bad")
+	tok, err := a.Token(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "good1", tok.AccessToken, "the old token is kept")
+	stored, err := store.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "good1", stored.AccessToken, "nothing poisoned was stored")
+
+	next = "good2"
+	clock.Advance(time.Second)
+	_, err = c.Get(ctx, "/x")
+	require.NoError(t, err, "the next try after the backoff succeeds")
+
+	assert.ErrorIs(t, a.SetToken(ctx, tokenWith("a\nb", time.Time{})), errUnsendable)
+
+	poisoned := storage.NewMemory()
+	require.NoError(t, poisoned.Save(ctx, tokenWith("x\ry", time.Time{})))
+	b := newAuth(t, Options{Store: poisoned, Refresh: nopRefresh})
+	_, err = b.Token(ctx)
+	assert.ErrorIs(t, err, storage.ErrNoToken, "a poisoned stored token counts as none")
+}

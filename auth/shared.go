@@ -112,7 +112,7 @@ func (s sharedStore) reload(ctx context.Context, state *tokenState, cur *current
 		return plan{}, errNoToken
 	case stored.AccessToken == "" || (stale != nil && stored.AccessToken == stale.AccessToken):
 		return plan{stale: stored}, nil // the same access token; its refresh token is the newest
-	case state.olderOwn(stored, cur):
+	case state.olderOwn(stored, cur) || !state.sendable(stored):
 		return plan{stale: stale}, nil
 	}
 	return plan{adopt: stored}, nil

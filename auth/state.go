@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"errors"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
@@ -60,6 +61,30 @@ type current struct {
 func newTokenState(format func(*oauth2.Token) string, before time.Duration) *tokenState {
 	return &tokenState{seed: maphash.MakeSeed(), format: format, before: before}
 }
+
+// sendable reports whether tok's header value can be sent: a value with CR,
+// LF or another control character would fail every request that carries
+// it, so such a token is refused before it is kept or stored.
+func (s *tokenState) sendable(tok *oauth2.Token) bool {
+	return tok != nil && tok.AccessToken != "" && validFieldValue(s.format(tok))
+}
+
+// validFieldValue reports whether v may be sent as a header's value (RFC
+// 9110 section 5.5): no control character but HTAB. x/net's httpguts has
+// the same check, but importing it would link golang.org/x/text into every
+// program that imports auth.
+func validFieldValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// errUnsendable is the error for a token sendable refuses. It names no
+// token.
+var errUnsendable = errors.New("auth: the token holds characters a header cannot carry")
 
 // load returns the current snapshot, or nil before the first load.
 func (s *tokenState) load() *current { return s.cur.Load() }
