@@ -219,7 +219,7 @@ func TestProactiveRefreshRunsBehindAValidToken(t *testing.T) {
 	for _, err := range get(c, context.Background(), "/api/p", n) {
 		require.NoError(t, err, "sent at once, though the refresh is held")
 	}
-	assert.EqualValues(t, 1, calls.Load(), "one background refresh")
+	eventually(t, func() bool { return calls.Load() == 1 }, "one background refresh to call the Refresher")
 	assert.EqualValues(t, 0, a.Stats().Waiting)
 	assert.EqualValues(t, n, srv.Served())
 	tok, err := a.Token(context.Background())
@@ -310,7 +310,7 @@ func TestProactiveAndReactiveRefreshAreOneRefresh(t *testing.T) {
 	for _, err := range get(c, context.Background(), "/proactive", n) {
 		require.NoError(t, err, "sent with t1 while the proactive refresh runs")
 	}
-	assert.EqualValues(t, 1, calls.Load(), "the proactive refresh started")
+	eventually(t, func() bool { return calls.Load() == 1 }, "the proactive refresh to call the Refresher")
 	close(releaseReactive)
 	eventually(t, waiting(a, n), "the reactive 401s to join the same refresh")
 	close(releaseRefresh)
