@@ -4,7 +4,7 @@ package auth
 // logout during another process's refresh, a lease that must outlive a slow
 // refresh, an adopted token that is already expired. Unless said otherwise,
 // "processes" are several Authenticators in this test process sharing one
-// store (real storage.File or storage.Redis values, each with its own lock
+// store (real storage.File or redisstore.Store values, each with its own lock
 // handle), which runs the same code paths as separate OS processes.
 
 import (
@@ -152,7 +152,7 @@ func TestLoginIsNotOverwrittenByAnotherProcesssRefreshInFlight(t *testing.T) {
 		"process A logged in as bob and now holds %q (adopted the previous user's token)", tok.AccessToken)
 }
 
-// slowSaveRedis is a storage.Redis (its Lock included) whose Save is slow:
+// slowSaveRedis is a redisstore.Store (its Lock included) whose Save is slow:
 // it waits for release or its ctx, as a loaded Redis would.
 type slowSaveRedis struct {
 	*redisstore.Store
