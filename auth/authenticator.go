@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -137,7 +138,8 @@ type Authenticator struct {
 	store  sharedStore // the store, and the protocol of processes sharing it
 	state  *tokenState // the current token as requests carry it
 	flight flight      // the one refresh at a time, and its waiters
-	loadMu sync.Mutex  // concurrent first uses read the store once
+	loadMu  sync.Mutex // guards loading
+	loading *firstLoad // the first read of the store under way, if any
 
 	// installed is the client HandleError retries through when it is
 	// called directly rather than through Install's closure.
@@ -345,29 +347,88 @@ func (a *Authenticator) Stats() Stats {
 	}
 }
 
-// ensureLoaded reads the store the first time a token is needed. Later
-// requests use the cached copy: no store round trip per request.
+// ensureLoaded reads the store the first time a token is needed; later
+// requests use the cached copy, with no store round trip. Concurrent first
+// uses share one read, which runs on its own context bounded by
+// RefreshTimeout, so each caller waits for it only as long as its own ctx
+// lets it (then it gets ctx's error), and one caller giving up fails it for
+// nobody. A read that failed is tried again by the next use.
 func (a *Authenticator) ensureLoaded(ctx context.Context) error {
 	if a.state.load() != nil {
 		return nil
 	}
 	a.loadMu.Lock()
-	defer a.loadMu.Unlock()
 	if a.state.load() != nil {
+		a.loadMu.Unlock()
 		return nil
 	}
-	tok, err := a.store.Load(ctx)
+	l := a.loading
+	if l == nil {
+		l = &firstLoad{done: make(chan struct{})}
+		a.loading = l
+		go a.runLoad(l)
+	}
+	a.loadMu.Unlock()
+	select {
+	case <-l.done:
+		return l.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// firstLoad is the first read of the store; err is set before done closes.
+type firstLoad struct {
+	done chan struct{}
+	err  error
+}
+
+func (a *Authenticator) runLoad(l *firstLoad) {
+	ctx, cancel := context.WithTimeout(context.Background(), a.timeout)
+	defer cancel()
+	var tok *oauth2.Token
+	err := recovered("the store's Load", func() (err error) {
+		tok, err = a.store.Load(ctx)
+		return err
+	})
 	if errors.Is(err, storage.ErrNoToken) {
 		tok, err = nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("auth: load token: %w", err)
+		l.err = fmt.Errorf("auth: load token: %w", err)
+	} else {
+		if !a.state.sendable(tok) {
+			tok = nil // empty, or poisoned by whoever wrote it: as good as none
+		}
+		a.state.setFirst(tok)
 	}
-	if !a.state.sendable(tok) {
-		tok = nil // empty, or poisoned by whoever wrote it: as good as none
-	}
-	a.state.setFirst(tok)
-	return nil
+	a.loadMu.Lock()
+	a.loading = nil
+	a.loadMu.Unlock()
+	close(l.done)
+}
+
+// PanicError is a panic in code the Authenticator called on a goroutine of
+// its own, where no caller could recover it: a Refresher, Login, a hook, a
+// store. It becomes that refresh's (or load's) failure, a transient one,
+// instead of taking the process down.
+type PanicError struct {
+	What  string // what panicked, e.g. "the Refresher"
+	Value any    // the value passed to panic
+	Stack []byte // the panicking goroutine's stack
+}
+
+// Error names what panicked and the panic's value, not the stack.
+func (e *PanicError) Error() string { return fmt.Sprintf("auth: %s panicked: %v", e.What, e.Value) }
+
+// recovered runs f and turns its panic into a *PanicError.
+func recovered(what string, f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &PanicError{What: what, Value: p, Stack: debug.Stack()}
+		}
+	}()
+	return f()
 }
 
 // orBackground lets every entry point take a nil ctx, as Client.Request

@@ -90,6 +90,9 @@ func (a *Authenticator) AttachHeader(ctx context.Context, cfg *axios.Config) (*a
 	if loadErr != nil {
 		// An *axios.Error with the Config, so the interceptors after this
 		// one (Loading, Logger) know which request failed.
+		if ctx.Err() != nil {
+			return nil, axios.ContextError(cfg, loadErr)
+		}
 		return nil, &axios.Error{Message: loadErr.Error(), Code: axios.CodeBadOptionValue, Config: cfg, Err: loadErr}
 	}
 	cur, waitErr, err := a.tokenToSend(ctx, func() bool { return a.mayWait(ctx, cfg) })

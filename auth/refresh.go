@@ -59,7 +59,12 @@ func (a *Authenticator) runRefresh(seen *current) {
 	ctx, cancel := context.WithTimeout(base, a.timeout)
 	defer cancel()
 
-	tok, adopted, saved, err := a.refreshShared(ctx, seen)
+	var tok *oauth2.Token
+	var adopted, saved bool
+	err := recovered("the store", func() (err error) {
+		tok, adopted, saved, err = a.refreshShared(ctx, seen)
+		return err
+	})
 	refused := err != nil && loggedOut(err)
 	switch {
 	case refused:
@@ -103,8 +108,7 @@ func loggedOut(err error) bool {
 // could recover its panic: it must not take the process down, nor leave
 // the waiters unresumed.
 func (a *Authenticator) safeHook(f func()) {
-	defer func() { _ = recover() }()
-	f()
+	_ = recovered("a hook", func() error { f(); return nil })
 }
 
 // refreshShared refreshes seen's token, or logs in when there is none,
@@ -158,14 +162,17 @@ func (a *Authenticator) obtain(ctx context.Context, stale *oauth2.Token) (*oauth
 		err error
 	}
 	done := make(chan outcome, 1)
+	what := "the Refresher"
+	if stale == nil || a.refresh == nil {
+		what = "Login"
+	}
 	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				done <- outcome{err: fmt.Errorf("auth: the Refresher panicked: %v", p)}
-			}
-		}()
-		tok, err := call()
-		done <- outcome{tok, err}
+		var o outcome
+		o.err = recovered(what, func() (err error) {
+			o.tok, err = call()
+			return err
+		})
+		done <- o
 	}()
 	var o outcome
 	select {

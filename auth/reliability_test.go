@@ -1,0 +1,167 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+
+	"github.com/axiosgo/axios"
+	"github.com/axiosgo/axios/storage"
+)
+
+// hangingStore's Load blocks until release is closed (or its ctx ends),
+// like a Redis that hangs or a FIFO at a file store's path.
+type hangingStore struct {
+	*storage.Memory
+	release chan struct{}
+	loads   atomic.Int64
+}
+
+func (s *hangingStore) Load(ctx context.Context) (*oauth2.Token, error) {
+	s.loads.Add(1)
+	select {
+	case <-s.release:
+		return s.Memory.Load(ctx)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TestFirstUsesShareOneLoadAndHonourTheirCtx: 10 concurrent first requests
+// against a store that hangs share one Load and each gives up at its own
+// ctx's deadline, together, not one after another; once the store answers,
+// the next request uses its token.
+func TestFirstUsesShareOneLoadAndHonourTheirCtx(t *testing.T) {
+	const n = 10
+	store := &hangingStore{Memory: storage.NewMemory(), release: make(chan struct{})}
+	require.NoError(t, store.Memory.Save(context.Background(), tokenWith("t1", time.Time{})))
+	c, mock := newMockClient()
+	headerEcho(mock, "Authorization")
+	a := newAuth(t, Options{Store: store, Refresh: nopRefresh})
+	a.Install(c)
+
+	const wait = 100 * time.Millisecond
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
+			_, errs[i] = c.Get(ctx, "/x")
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	for _, err := range errs {
+		require.Error(t, err)
+		ae, ok := axios.AsError(err)
+		require.True(t, ok)
+		assert.Equal(t, axios.CodeTimedOut, ae.Code, "the caller's own deadline")
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	}
+	assert.Less(t, took, 5*wait, "the %d first uses waited together, not one after another", n)
+	assert.EqualValues(t, 1, store.loads.Load(), "one Load for all first uses")
+	assert.Zero(t, mock.GetTotalCallCount(), "nothing sent without knowing the token")
+
+	close(store.release)
+	eventually(t, func() bool { return a.state.load() != nil }, "the load to finish")
+	resp, err := c.Get(context.Background(), "/x")
+	require.NoError(t, err)
+	assert.Equal(t, "Bearer t1", string(resp.Data))
+	assert.EqualValues(t, 1, store.loads.Load())
+}
+
+// panickingStore panics in the method named by panicIn.
+type panickingStore struct {
+	*storage.Memory
+	panicIn string
+}
+
+func (s *panickingStore) Load(ctx context.Context) (*oauth2.Token, error) {
+	if s.panicIn == "Load" {
+		panic("store bug in Load")
+	}
+	return s.Memory.Load(ctx)
+}
+
+func (s *panickingStore) Save(ctx context.Context, tok *oauth2.Token) error {
+	if s.panicIn == "Save" {
+		panic("store bug in Save")
+	}
+	return s.Memory.Save(ctx, tok)
+}
+
+// TestPanickingStoreFailsTheRefreshNotTheProcess: a store that panics on
+// the Authenticator's own goroutines (the first load, a refresh's save)
+// fails that load or refresh with a *PanicError carrying the value and the
+// stack; the process goes on.
+func TestPanickingStoreFailsTheRefreshNotTheProcess(t *testing.T) {
+	ctx := context.Background()
+	t.Run("Load", func(t *testing.T) {
+		a := newAuth(t, Options{Store: &panickingStore{Memory: storage.NewMemory(), panicIn: "Load"}, Refresh: nopRefresh})
+		_, err := a.Token(ctx)
+		var pe *PanicError
+		require.ErrorAs(t, err, &pe)
+		assert.Equal(t, "store bug in Load", pe.Value)
+		assert.NotEmpty(t, pe.Stack)
+	})
+	t.Run("Save", func(t *testing.T) {
+		store := &panickingStore{Memory: storage.NewMemory()}
+		c, mock := newMockClient()
+		mock.RegisterNoResponder(httpmock.NewStringResponder(http.StatusUnauthorized, ""))
+		var failures atomic.Int64
+		a := newAuth(t, Options{Store: store, Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+			return tokenWith("t2", time.Time{}), nil
+		}, OnFailure: func(context.Context, error) { failures.Add(1) }})
+		login(t, a, c, tokenWith("t1", time.Time{}))
+		store.panicIn = "Save"
+		_, err := c.Get(ctx, "/x")
+		require.ErrorIs(t, err, ErrRefreshFailed)
+		var pe *PanicError
+		require.True(t, errors.As(err, &pe), "the panic is the cause: %v", err)
+		assert.Equal(t, "store bug in Save", pe.Value)
+		assert.Zero(t, failures.Load(), "transient: no logout")
+		tok, err := a.Token(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, "t1", tok.AccessToken, "the token is kept")
+	})
+}
+
+// TestPanickingHooksDoNotTakeTheProcessDown: OnRefresh and OnFailure run on
+// the refresh's goroutine; their panics are recovered and the waiters
+// resume.
+func TestPanickingHooksDoNotTakeTheProcessDown(t *testing.T) {
+	ctx := context.Background()
+	for _, refused := range []bool{false, true} {
+		a := newAuth(t, Options{
+			Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+				if refused {
+					return nil, ErrRefused
+				}
+				return tokenWith("t2", time.Time{}), nil
+			},
+			OnRefresh: func(context.Context, *oauth2.Token) { panic("OnRefresh bug") },
+			OnFailure: func(context.Context, error) { panic("OnFailure bug") },
+		})
+		require.NoError(t, a.SetToken(ctx, tokenWith("t1", time.Time{})))
+		tok, err := a.Refresh(ctx)
+		if refused {
+			require.ErrorIs(t, err, ErrRefused)
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, "t2", tok.AccessToken)
+	}
+}
