@@ -53,6 +53,7 @@ smoke concurrent \
 	'^reactive:  10 requests, 10 succeeded, 1 refresh, 10 401s$' \
 	'^proactive: 10 requests, 10 succeeded, 1 refresh, 0 401s$' \
 	'^chain:     6 calls in order across 1 refresh: start>1>2>3>4>5>6$'
+smoke service '^service: 1 login for 50 first requests, 1 login after revocation, recovered from a 503: ok$'
 
 if command -v redis-server >/dev/null 2>&1; then
 	smoke redis-worker '^4 workers, 400 requests, 400 succeeded, 1 refresh$'
