@@ -316,7 +316,7 @@ func (a *Authenticator) Refresh(ctx context.Context) (*oauth2.Token, error) {
 	}
 	for {
 		cur := a.state.load()
-		if cur.tok == nil && a.login == nil && !a.flight.underWay() {
+		if cur.tok == nil && !a.canObtain(cur) && !a.flight.underWay() {
 			return nil, errNoToken
 		}
 		r, joined, err := a.refreshed(ctx, cur, true)

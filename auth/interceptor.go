@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/axiosgo/axios"
+	"github.com/axiosgo/axios/storage"
 )
 
 // Keys of the per-request state kept in axios.Config.Meta; each request has
@@ -271,12 +272,15 @@ func (a *Authenticator) tokenToRetry(ctx context.Context, sent uint64, retriedBa
 		if retriedBare {
 			sent = cur.gen
 		}
-		stale := sent < cur.gen // someone refreshed since this request left
+		// Someone refreshed since this request left: retry with that token.
+		// (With none held now there is nothing to retry with but what a
+		// turn can obtain.)
+		stale := sent < cur.gen && cur.tok != nil
 		if !a.flight.underWay() {
 			if stale {
 				return nonEmpty(cur), nil, nil
 			}
-			if cur.tok == nil && a.login == nil {
+			if !a.canObtain(cur) {
 				return nil, nil, nil // no token to refresh: log in
 			}
 		}
@@ -286,6 +290,8 @@ func (a *Authenticator) tokenToRetry(ctx context.Context, sent uint64, retriedBa
 			continue
 		case werr != nil:
 			return nil, werr, nil
+		case r.err != nil && cur.tok == nil && errors.Is(r.err, storage.ErrNoToken):
+			return nil, nil, nil // still no token anywhere: the refusal as it is
 		case r.err != nil:
 			return nil, nil, r.err
 		}

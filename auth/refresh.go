@@ -33,7 +33,7 @@ func (a *Authenticator) ownRefresh(ctx context.Context) bool {
 // there was nothing to wait for after all: the caller judges the state
 // again.
 func (a *Authenticator) refreshed(ctx context.Context, seen *current, mayStart bool) (r result, joined bool, err error) {
-	ch, start, err := a.flight.join(a.state, seen, mayStart && (seen.tok != nil || a.login != nil))
+	ch, start, err := a.flight.join(a.state, seen, mayStart && a.canObtain(seen))
 	if err != nil {
 		return result{err: err}, true, nil // in the backoff of a failure
 	}
@@ -45,6 +45,13 @@ func (a *Authenticator) refreshed(ctx context.Context, seen *current, mayStart b
 	}
 	r, err = a.flight.wait(ctx, ch)
 	return r, true, err
+}
+
+// canObtain reports whether a turn could bring a token to replace seen's:
+// a refresh of it, a login, or, with none held, one another process saved
+// in a shared store.
+func (a *Authenticator) canObtain(seen *current) bool {
+	return seen.tok != nil || a.login != nil || a.store.locker != nil
 }
 
 // runRefresh is the turn that start handed its caller: one refresh (or
@@ -65,7 +72,10 @@ func (a *Authenticator) runRefresh(seen *current) {
 		tok, adopted, saved, err = a.refreshShared(ctx, seen)
 		return err
 	})
-	refused := err != nil && loggedOut(err)
+	// With no token held, a shared store found empty again is no failure
+	// and no logout; the backoff still spaces out the next look.
+	nothing := seen.tok == nil && errors.Is(err, storage.ErrNoToken)
+	refused := err != nil && !nothing && loggedOut(err)
 	switch {
 	case refused:
 		a.state.set(nil, false, false)
@@ -74,7 +84,9 @@ func (a *Authenticator) runRefresh(seen *current) {
 	}
 	if err != nil {
 		err = fmt.Errorf("%w: %w", ErrRefreshFailed, err)
-		a.failures.Add(1)
+		if !nothing {
+			a.failures.Add(1)
+		}
 	}
 	subs := a.flight.release(err)
 

@@ -165,3 +165,57 @@ func TestPanickingHooksDoNotTakeTheProcessDown(t *testing.T) {
 		assert.Equal(t, "t2", tok.AccessToken)
 	}
 }
+
+// TestLoggedOutProcessAdoptsATokenThatAppearsInTheSharedStore: process B
+// finds the shared store empty at its refresh (a Redis without persistence
+// restarted) and is logged out; process A then saves a good token there.
+// B's next refused request reads the store again and adopts it, at most
+// once a second while the store stays empty.
+func TestLoggedOutProcessAdoptsATokenThatAppearsInTheSharedStore(t *testing.T) {
+	ctx := context.Background()
+	clock := useFakeClock(t)
+	store := newLockingStore()
+	c, mock := newMockClient()
+	mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		if bearerOf(r) == "a2" {
+			return httpmock.NewStringResponse(http.StatusOK, "ok"), nil
+		}
+		return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
+	})
+	var bFailures atomic.Int64
+	b := newAuth(t, Options{Store: store, Refresh: nopRefresh, OnFailure: func(context.Context, error) { bFailures.Add(1) }})
+	login(t, b, c, tokenWith("b1", time.Time{}))
+	require.NoError(t, store.Memory.Clear(ctx)) // the store restarted empty
+
+	_, err := c.Get(ctx, "/x")
+	require.ErrorIs(t, err, ErrRefreshFailed, "B's refresh found the store empty")
+	assert.EqualValues(t, 1, bFailures.Load(), "and B was logged out")
+
+	// Still empty, inside the backoff: the refusal as it is, no store read.
+	loads := store.loads.Load()
+	_, err = c.Get(ctx, "/x")
+	ae, ok := axios.AsError(err)
+	require.True(t, ok)
+	assert.Equal(t, http.StatusUnauthorized, ae.Status())
+	assert.NotErrorIs(t, err, ErrRefreshFailed)
+	assert.Equal(t, loads, store.loads.Load())
+
+	// Empty on the next look too: no failure, no logout again.
+	clock.Advance(time.Second)
+	_, err = c.Get(ctx, "/x")
+	ae, ok = axios.AsError(err)
+	require.True(t, ok)
+	assert.Equal(t, http.StatusUnauthorized, ae.Status())
+	assert.EqualValues(t, 1, bFailures.Load())
+
+	// Process A saves a good token.
+	a := newAuth(t, Options{Store: store, Refresh: nopRefresh})
+	require.NoError(t, a.SetToken(ctx, tokenWith("a2", time.Time{})))
+
+	clock.Advance(maxBackoff)
+	resp, err := c.Get(ctx, "/x")
+	require.NoError(t, err, "B read the store again and adopted A's token")
+	assert.Equal(t, "Bearer a2", resp.Config.Headers.Get("Authorization"))
+	assert.EqualValues(t, 1, b.Stats().Adopted)
+	assert.EqualValues(t, 1, bFailures.Load())
+}
