@@ -6,7 +6,8 @@
 //  1. reactive: send the request; on "unauthorized", get a new token (or wait
 //     for the one already being fetched) and send the request again;
 //  2. proactive: before sending, check whether the token has expired; if so,
-//     get a new one first while the other requests wait.
+//     get a new one first while the other requests wait. (A token about to
+//     expire is refreshed in the background while it is still sent.)
 //
 // The seed keeps the token in a cookie so every call shares it; here every
 // call of a client shares its Authenticator's store.
@@ -76,9 +77,12 @@ func run() error {
 	fmt.Printf("reactive:  %d requests, %d succeeded, %d refresh, %d 401s\n", concurrent, ok, srv.Refreshes(), srv.Denied())
 	check(ok == concurrent && srv.Refreshes() == 1 && srv.Denied() == concurrent, "reactive")
 
-	// 2. Proactive: two-second tokens, refreshed in their last second. Wait
-	// until the token is inside that window, then send ten requests: the
-	// first starts the refresh, the others wait for it, none is refused.
+	// 2. Proactive: two-second tokens, due for a refresh in their last
+	// second. Inside that window a request would go out at once with the
+	// still-valid token while one refresh runs behind it; here the program
+	// waits until the token has expired, as the post's check does, then
+	// sends ten requests: the first starts the refresh, the others wait for
+	// it, none is sent with the expired token, none is refused.
 	const ttl, before = 2 * time.Second, time.Second
 	psrv := authtest.NewServer(authtest.Options{AccessTTL: ttl})
 	defer psrv.Close()
@@ -91,7 +95,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	time.Sleep(time.Until(tok.Expiry.Add(-before)) + 100*time.Millisecond)
+	time.Sleep(time.Until(tok.Expiry) + 100*time.Millisecond)
 	ok = p.burst(ctx, nil)
 	fmt.Printf("proactive: %d requests, %d succeeded, %d refresh, %d 401s\n", concurrent, ok, psrv.Refreshes(), psrv.Denied())
 	check(ok == concurrent && psrv.Refreshes() == 1 && psrv.Denied() == 0, "proactive")
