@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"net/http"
+	"time"
 
 	"github.com/axiosgo/axios"
 	"github.com/axiosgo/axios/storage"
@@ -117,8 +118,12 @@ func (a *Authenticator) tokenToSend(ctx context.Context, mayWait func() bool) (c
 	// each wait, a few times at most.
 	for waits := 0; ; {
 		cur := a.state.load()
-		need := a.needsToken(cur)
-		if !need && a.state.due(cur, false) && a.flight.startBackground(a.state, cur) {
+		if cur.dueAt.IsZero() && cur.tok != nil && !a.flight.underWay() {
+			return cur, nil, nil // never due (no expiry): the common case needs no clock
+		}
+		now := timeNow()
+		need := a.needsToken(cur, now)
+		if !need && a.state.dueAt(cur, false, now) && a.flight.startBackground(a.state, cur) {
 			// Still valid: sent as it is while one refresh runs behind it.
 			go a.runRefresh(cur)
 		}
@@ -142,11 +147,11 @@ func (a *Authenticator) tokenToSend(ctx context.Context, mayWait func() bool) (c
 // needsToken reports whether a request must wait for a new token before it
 // is sent: the token has expired (and is due: one that arrived expired is
 // sent), or there is none and Login can get one.
-func (a *Authenticator) needsToken(cur *current) bool {
+func (a *Authenticator) needsToken(cur *current, now time.Time) bool {
 	if cur.tok == nil {
 		return a.login != nil
 	}
-	return !cur.dueAt.IsZero() && !timeNow().Before(cur.tok.Expiry)
+	return !cur.dueAt.IsZero() && !now.Before(cur.tok.Expiry)
 }
 
 // maxAttachWaits bounds the refreshes one request waits for before it is

@@ -189,11 +189,16 @@ func (s *tokenState) olderOwn(tok *oauth2.Token, cur *current) bool {
 // force (TokenSource) also counts an expired token when proactive refresh
 // is off.
 func (s *tokenState) due(c *current, force bool) bool {
+	return s.dueAt(c, force, timeNow())
+}
+
+// dueAt is due at the time now.
+func (s *tokenState) dueAt(c *current, force bool, now time.Time) bool {
 	at := c.dueAt
 	if force && s.before < 0 {
 		at = c.refreshAt(s.before, true)
 	}
-	return !at.IsZero() && !timeNow().Before(at)
+	return !at.IsZero() && !now.Before(at)
 }
 
 // refreshAt returns when c's token is due for a proactive refresh; zero:
