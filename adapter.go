@@ -44,19 +44,26 @@ func newResty() *resty.Client {
 	rc.SetCookieJar(nil)
 	// resty.New leaves CheckRedirect nil: net/http's policy, whose error
 	// after 10 redirects nothing could tell from a network error.
-	rc.GetClient().CheckRedirect = redirectLimit(defaultMaxRedirects)
+	rc.GetClient().CheckRedirect = redirectPolicy(defaultMaxRedirects, nil)
 	return rc
 }
 
-// redirectLimit is a CheckRedirect that follows up to limit redirects, or
-// none for a negative limit (the 3xx is returned as it is).
-func redirectLimit(limit int) func(*http.Request, []*http.Request) error {
-	return func(_ *http.Request, via []*http.Request) error {
+// redirectPolicy is a CheckRedirect that follows up to limit redirects (0:
+// the default; negative: none, the 3xx is returned as it is) and then asks
+// before, if set.
+func redirectPolicy(limit int, before func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	if limit == 0 {
+		limit = defaultMaxRedirects
+	}
+	return func(req *http.Request, via []*http.Request) error {
 		if limit < 0 {
 			return http.ErrUseLastResponse
 		}
 		if len(via) > limit {
 			return errTooManyRedirects
+		}
+		if before != nil {
+			return before(req, via)
 		}
 		return nil
 	}
@@ -202,11 +209,11 @@ func (c *Client) send(ctx context.Context, cfg *Config) (*Response, error) {
 		return nil, err
 	}
 	hc := c.Resty().GetClient()
-	if cfg.MaxRedirects != 0 {
+	if cfg.MaxRedirects != 0 || cfg.BeforeRedirect != nil {
 		// A copy with this request's own policy; the Transport, and so the
 		// connections, are shared.
 		own := *hc
-		own.CheckRedirect = redirectLimit(cfg.MaxRedirects)
+		own.CheckRedirect = redirectPolicy(cfg.MaxRedirects, cfg.BeforeRedirect)
 		hc = &own
 	}
 	start := time.Now()

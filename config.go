@@ -63,6 +63,12 @@ type Config struct {
 	// own default policy stops at the 10th); [NoRedirects] returns the 3xx
 	// response itself. A longer chain fails with [CodeTooManyRedirects].
 	MaxRedirects int
+	// BeforeRedirect, when set, is called before each redirect is followed,
+	// after the MaxRedirects check, with the next request (whose headers it
+	// may change: drop a credential bound for another origin) and those
+	// before it; an error stops there and fails the request with it, as
+	// http.Client.CheckRedirect's does. It runs on the request's goroutine.
+	BeforeRedirect func(req *http.Request, via []*http.Request) error
 	// OnUploadProgress is called as the body is sent.
 	OnUploadProgress func(Progress)
 	// OnDownloadProgress is called as the response body is read.
@@ -153,6 +159,9 @@ func mergeConfig(base, req *Config) *Config {
 	}
 	if out.MaxRedirects == 0 {
 		out.MaxRedirects = base.MaxRedirects
+	}
+	if out.BeforeRedirect == nil {
+		out.BeforeRedirect = base.BeforeRedirect
 	}
 	if out.OnUploadProgress == nil {
 		out.OnUploadProgress = base.OnUploadProgress

@@ -134,12 +134,13 @@ type Authenticator struct {
 	onRefresh     func(context.Context, *oauth2.Token)
 	onFailure     func(context.Context, error)
 
-	scope   *scope      // where the token may go
-	store   sharedStore // the store, and the protocol of processes sharing it
-	state   *tokenState // the current token as requests carry it
-	flight  flight      // the one refresh at a time, and its waiters
-	loadMu  sync.Mutex  // guards loading
-	loading *firstLoad  // the first read of the store under way, if any
+	scope         *scope                                     // where the token may go
+	redirectGuard func(*http.Request, []*http.Request) error // dropOnCrossOrigin, made once
+	store         sharedStore                                // the store, and the protocol of processes sharing it
+	state         *tokenState                                // the current token as requests carry it
+	flight        flight                                     // the one refresh at a time, and its waiters
+	loadMu        sync.Mutex                                 // guards loading
+	loading       *firstLoad                                 // the first read of the store under way, if any
 
 	// installed is the client HandleError retries through when it is
 	// called directly rather than through Install's closure.
@@ -196,6 +197,7 @@ func New(opts Options) (*Authenticator, error) {
 	}
 	a.store = newSharedStore(store, a.timeout)
 	a.scope = newScope(slices.Clone(opts.Hosts))
+	a.redirectGuard = a.dropOnCrossOrigin
 	format := opts.Format
 	if format == nil {
 		format = bearer

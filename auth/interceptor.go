@@ -182,6 +182,35 @@ func (a *Authenticator) setHeader(cfg *axios.Config, cur *current) {
 	// A slice per request: an interceptor may write into it, and that must
 	// never reach another request's header.
 	cfg.Headers[a.header] = []string{cur.header}
+	if a.header != DefaultHeader {
+		// net/http drops Authorization on a redirect to another host, but
+		// forwards a header of any other name.
+		cfg.BeforeRedirect = a.guardRedirect(cfg.BeforeRedirect)
+	}
+}
+
+// guardRedirect returns a redirect check that drops the token's header on
+// a redirect to another origin, then asks next, the request's own check.
+// With none it is a method value made once, so the common request
+// allocates nothing for it.
+func (a *Authenticator) guardRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	if next == nil {
+		return a.redirectGuard
+	}
+	return func(req *http.Request, via []*http.Request) error {
+		if err := a.dropOnCrossOrigin(req, via); err != nil {
+			return err
+		}
+		return next(req, via)
+	}
+}
+
+func (a *Authenticator) dropOnCrossOrigin(req *http.Request, via []*http.Request) error {
+	from, _ := originOf(via[0].URL)
+	if to, _ := originOf(req.URL); to != from {
+		req.Header.Del(a.header)
+	}
+	return nil
 }
 
 // HandleError is the response half of the pair, for a response

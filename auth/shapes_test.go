@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -377,4 +378,38 @@ func TestPoisonedTokenIsNeverKept(t *testing.T) {
 	b := newAuth(t, Options{Store: poisoned, Refresh: nopRefresh})
 	_, err = b.Token(ctx)
 	assert.ErrorIs(t, err, storage.ErrNoToken, "a poisoned stored token counts as none")
+}
+
+// TestCrossOriginRedirectNeverCarriesTheToken: a custom-named token header
+// is dropped on a redirect to another origin (net/http forwards it), kept
+// on a redirect within the origin.
+func TestCrossOriginRedirectNeverCarriesTheToken(t *testing.T) {
+	var elsewhere, home atomic.Value
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Store(r.Header.Get("X-Auth-Token"))
+	}))
+	defer other.Close()
+	var api *httptest.Server
+	api = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, other.URL+"/x", http.StatusFound)
+		case "/near":
+			http.Redirect(w, r, api.URL+"/landed", http.StatusFound)
+		case "/landed":
+			home.Store(r.Header.Get("X-Auth-Token"))
+		}
+	}))
+	defer api.Close()
+	c := axios.Create(axios.Config{BaseURL: api.URL})
+	defer c.CloseIdleConnections()
+	a := newAuth(t, Options{Header: "X-Auth-Token", Format: RawToken, Refresh: nopRefresh})
+	login(t, a, c, tokenWith("t1", time.Time{}))
+
+	_, err := c.Get(context.Background(), "/away")
+	require.NoError(t, err)
+	assert.Equal(t, "", elsewhere.Load(), "not carried to another origin")
+	_, err = c.Get(context.Background(), "/near")
+	require.NoError(t, err)
+	assert.Equal(t, "t1", home.Load(), "kept within the origin")
 }
