@@ -99,30 +99,27 @@ func (c *Client) CloseIdleConnections() {
 // axios's instance.request: cfg is merged over c.Defaults into the request's
 // own copy, the request interceptors run, the adapter sends it, the status is
 // checked, and the response interceptors run. A failure is an [*Error]
-// unless an interceptor returned another error. A nil ctx means
-// context.Background().
+// unless an interceptor returned another error. A panic in an interceptor or
+// in the Adapter does not escape: it becomes an [*Error] whose cause is a
+// [*PanicError], passed on through the rest of the chain as any error is. A
+// nil ctx means context.Background().
 func (c *Client) Request(ctx context.Context, cfg Config) (*Response, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	merged := mergeConfig(&c.Defaults, &cfg)
-	reqs, order := c.Interceptors.Request.snapshot()
-	resps := c.Interceptors.Response.snapshot()
-	merged, err := runRequestChain(ctx, reqs, order, merged)
-	var resp *Response
-	if err == nil {
-		resp, err = c.dispatch(ctx, merged)
+	ch := chain{client: c, cfg: mergeConfig(&c.Defaults, &cfg)}
+	ch.reqs, ch.order = c.Interceptors.Request.snapshot()
+	ch.resps = c.Interceptors.Response.snapshot()
+	for !ch.run(ctx) {
 	}
-	dispatched := resp
-	resp, err = runResponseChain(ctx, resps, resp, err)
-	if err != nil {
-		if dispatched != nil && dispatched.Body != nil {
+	if ch.err != nil {
+		if ch.dispatched != nil && ch.dispatched.Body != nil {
 			// A stream nobody will read: free its connection and timer.
-			_ = dispatched.Body.Close()
+			_ = ch.dispatched.Body.Close()
 		}
-		return nil, err
+		return nil, ch.err
 	}
-	return resp, nil
+	return ch.resp, nil
 }
 
 // dispatch sends cfg through its adapter under cfg.Timeout and applies
@@ -134,6 +131,13 @@ func (c *Client) dispatch(parent context.Context, cfg *Config) (*Response, error
 	ctx, cancel := parent, context.CancelFunc(nil)
 	if cfg.Timeout > 0 {
 		ctx, cancel = context.WithTimeout(parent, cfg.Timeout)
+		// Deferred, so that a panicking adapter does not hold the timer
+		// until the deadline; a stream takes it over (cancel set to nil).
+		defer func() {
+			if cancel != nil {
+				cancel()
+			}
+		}()
 	}
 	// Again after the request interceptors, which may have set it, as
 	// axios upper-cases the method it sends.
@@ -149,11 +153,7 @@ func (c *Client) dispatch(parent context.Context, cfg *Config) (*Response, error
 		resp, err = c.send(ctx, cfg)
 	}
 	if err != nil {
-		err = classify(parent, ctx, cfg, err)
-		if cancel != nil {
-			cancel()
-		}
-		return nil, err
+		return nil, classify(parent, ctx, cfg, err)
 	}
 	if resp.Config == nil {
 		resp.Config = cfg
@@ -163,9 +163,6 @@ func (c *Client) dispatch(parent context.Context, cfg *Config) (*Response, error
 		// the caller closes it.
 		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 		cancel = nil
-	}
-	if cancel != nil {
-		cancel()
 	}
 	validate := cfg.ValidateStatus
 	if validate == nil {

@@ -3,6 +3,7 @@ package axios
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 )
@@ -28,7 +29,9 @@ const (
 	// CodeTooManyRedirects is a redirect chain longer than Config.MaxRedirects.
 	CodeTooManyRedirects = "ERR_FR_TOO_MANY_REDIRECTS"
 	// CodeBadOptionValue is a Config value, or an interceptor's result, that
-	// cannot be used.
+	// cannot be used; also a panic in an interceptor or in Config.Adapter
+	// (see [PanicError]), which is a bug in code the caller supplied, not a
+	// failure a retry could fix.
 	CodeBadOptionValue = "ERR_BAD_OPTION_VALUE"
 )
 
@@ -113,6 +116,25 @@ func ContextError(cfg *Config, err error) *Error {
 	}
 	return e
 }
+
+// PanicError is a panic recovered on a request's own goroutine: in an
+// interceptor's handler or RunWhen predicate, in Config.Adapter, or in
+// another of the Config's functions called during dispatch. The request
+// fails with an [*Error] of [CodeBadOptionValue] whose Err is the PanicError,
+// and that error goes on through the rest of the chain as a rejection does:
+// the next rejected handlers see it, so interceptors that count requests
+// (interceptors.Loading) still count this one out. It has the shape of
+// auth.PanicError.
+type PanicError struct {
+	What  string // what panicked, e.g. "the fulfilled handler of request interceptor 2"
+	Value any    // the value passed to panic
+	Stack []byte // the panicking goroutine's stack
+}
+
+// Error names what panicked and the panic's value, not the stack.
+func (e *PanicError) Error() string { return "axios: " + e.message() }
+
+func (e *PanicError) message() string { return fmt.Sprintf("%s panicked: %v", e.What, e.Value) }
 
 func statusError(resp *Response) *Error {
 	code := CodeBadResponse

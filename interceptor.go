@@ -2,7 +2,9 @@ package axios
 
 import (
 	"context"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 )
@@ -196,92 +198,177 @@ func errNilConfig(cfg *Config) error {
 	return &Error{Message: "a request interceptor returned a nil *Config and no error", Code: CodeBadOptionValue, Config: cfg}
 }
 
-// runRequestChain runs the request interceptors in order over (cfg, nil).
-func runRequestChain(ctx context.Context, list []handler[RequestFulfilled, RequestRejected], order Order, cfg *Config) (*Config, error) {
-	var err error
-	n := len(list)
-	for i := 0; i < n; i++ {
-		h := &list[i]
-		if order == LIFO {
-			h = &list[n-1-i]
-		}
-		if h.runWhen != nil && !h.runWhen(cfg) {
-			continue
-		}
-		if err == nil {
-			if h.fulfilled == nil {
-				continue
-			}
-			next, e := h.fulfilled(ctx, cfg)
-			switch {
-			case e != nil:
-				err = e
-			case next == nil:
-				err = errNilConfig(cfg)
-			default:
-				cfg = next
-			}
-			continue
-		}
-		if h.rejected == nil {
-			continue
-		}
-		next, e := h.rejected(ctx, err)
-		switch {
-		case e != nil:
-			err = e
-		case next != nil:
-			cfg, err = next, nil
-		default:
-			err = errNilConfig(cfg)
-		}
-	}
-	return cfg, err
-}
-
 func errNilResponse(cfg *Config) error {
 	return &Error{Message: "a response interceptor returned a nil *Response and no error", Code: CodeBadOptionValue, Config: cfg}
 }
 
-// runResponseChain runs the response interceptors over (resp, err).
-func runResponseChain(ctx context.Context, list []handler[ResponseFulfilled, ResponseRejected], resp *Response, err error) (*Response, error) {
-	for i := range list {
-		h := &list[i]
-		if h.runWhen != nil {
-			cfg := configOf(resp, err)
-			if cfg != nil && !h.runWhen(cfg) {
-				continue
-			}
+// chain is one run of a request through its stages, as axios's promise
+// chain: the request interceptors, dispatch, then the response interceptors.
+// step is the stage running now, so that a panic in it becomes that stage's
+// outcome and the run goes on with the next stage; the deferred recover is
+// paid once per run, not once per handler.
+type chain struct {
+	client *Client
+	reqs   []handler[RequestFulfilled, RequestRejected]
+	order  Order
+	resps  []handler[ResponseFulfilled, ResponseRejected]
+
+	step      int       // reqs, then dispatch at len(reqs), then resps
+	inRunWhen bool      // the stage is asking its RunWhen predicate
+	cfg       *Config   // the request's config as the request interceptors left it
+	resp      *Response // the outcome: resp or err
+	err       error
+	// dispatched is what the adapter returned, whose stream the caller
+	// closes when the chain ends in an error.
+	dispatched *Response
+}
+
+// run runs the stages from ch.step on and reports whether it reached the
+// end; false means a stage panicked, and run should be called again.
+func (ch *chain) run(ctx context.Context) (finished bool) {
+	defer func() {
+		if !finished {
+			ch.fail(recover())
 		}
-		if err == nil {
-			if h.fulfilled == nil {
-				continue
-			}
-			next, e := h.fulfilled(ctx, resp)
-			switch {
-			case e != nil:
-				resp, err = nil, e
-			case next == nil:
-				resp, err = nil, errNilResponse(resp.Config)
-			default:
-				resp = next
-			}
-			continue
+	}()
+	n := len(ch.reqs)
+	for ; ch.step < n; ch.step++ {
+		ch.request(ctx, ch.requestHandler(ch.step))
+	}
+	if ch.step == n {
+		if ch.err == nil {
+			ch.resp, ch.err = ch.client.dispatch(ctx, ch.cfg)
+			ch.dispatched = ch.resp
 		}
-		if h.rejected == nil {
-			continue
-		}
-		next, e := h.rejected(ctx, err)
-		switch {
-		case e != nil:
-			err = e
-		case next != nil:
-			resp, err = next, nil
-		default:
-			err = errNilResponse(configOf(nil, err))
+		ch.step++
+	}
+	for ; ch.step <= n+len(ch.resps); ch.step++ {
+		ch.response(ctx, &ch.resps[ch.step-n-1])
+	}
+	return true
+}
+
+func (ch *chain) requestHandler(step int) *handler[RequestFulfilled, RequestRejected] {
+	if ch.order == LIFO {
+		return &ch.reqs[len(ch.reqs)-1-step]
+	}
+	return &ch.reqs[step]
+}
+
+// request runs one request interceptor over (ch.cfg, ch.err).
+func (ch *chain) request(ctx context.Context, h *handler[RequestFulfilled, RequestRejected]) {
+	if h.runWhen != nil {
+		ch.inRunWhen = true
+		skip := !h.runWhen(ch.cfg)
+		ch.inRunWhen = false
+		if skip {
+			return
 		}
 	}
-	return resp, err
+	if ch.err == nil {
+		if h.fulfilled == nil {
+			return
+		}
+		next, e := h.fulfilled(ctx, ch.cfg)
+		switch {
+		case e != nil:
+			ch.err = e
+		case next == nil:
+			ch.err = errNilConfig(ch.cfg)
+		default:
+			ch.cfg = next
+		}
+		return
+	}
+	if h.rejected == nil {
+		return
+	}
+	next, e := h.rejected(ctx, ch.err)
+	switch {
+	case e != nil:
+		ch.err = e
+	case next != nil:
+		ch.cfg, ch.err = next, nil
+	default:
+		ch.err = errNilConfig(ch.cfg)
+	}
+}
+
+// response runs one response interceptor over (ch.resp, ch.err).
+func (ch *chain) response(ctx context.Context, h *handler[ResponseFulfilled, ResponseRejected]) {
+	if h.runWhen != nil {
+		if cfg := configOf(ch.resp, ch.err); cfg != nil {
+			ch.inRunWhen = true
+			skip := !h.runWhen(cfg)
+			ch.inRunWhen = false
+			if skip {
+				return
+			}
+		}
+	}
+	if ch.err == nil {
+		if h.fulfilled == nil {
+			return
+		}
+		next, e := h.fulfilled(ctx, ch.resp)
+		switch {
+		case e != nil:
+			ch.resp, ch.err = nil, e
+		case next == nil:
+			ch.resp, ch.err = nil, errNilResponse(ch.resp.Config)
+		default:
+			ch.resp = next
+		}
+		return
+	}
+	if h.rejected == nil {
+		return
+	}
+	next, e := h.rejected(ctx, ch.err)
+	switch {
+	case e != nil:
+		ch.err = e
+	case next != nil:
+		ch.resp, ch.err = next, nil
+	default:
+		ch.err = errNilResponse(configOf(nil, ch.err))
+	}
+}
+
+// fail makes the panic p the outcome of the stage at ch.step, and moves on
+// to the next stage. The error carries the request's Config, so the
+// interceptors after it know which request failed.
+func (ch *chain) fail(p any) {
+	n := len(ch.reqs)
+	var what string
+	cfg := ch.cfg
+	switch {
+	case ch.step < n:
+		what = ch.handlerName("request", ch.requestHandler(ch.step).id)
+	case ch.step == n:
+		what = "dispatch"
+		if cfg.Adapter != nil {
+			what = "Config.Adapter"
+		}
+	default:
+		what = ch.handlerName("response", ch.resps[ch.step-n-1].id)
+		cfg = configOf(ch.resp, ch.err)
+	}
+	pe := &PanicError{What: what, Value: p, Stack: debug.Stack()}
+	ch.resp, ch.err = nil, &Error{Message: pe.message(), Code: CodeBadOptionValue, Config: cfg, Err: pe}
+	ch.inRunWhen = false
+	ch.step++
+}
+
+func (ch *chain) handlerName(list string, id int) string {
+	part := "the fulfilled handler"
+	switch {
+	case ch.inRunWhen:
+		part = "the RunWhen predicate"
+	case ch.err != nil:
+		part = "the rejected handler"
+	}
+	return part + " of " + list + " interceptor " + strconv.Itoa(id)
 }
 
 func configOf(resp *Response, err error) *Config {

@@ -12,7 +12,7 @@ import (
 // indicator: it calls onChange(true) when the first request starts, and
 // onChange(false) when the last one ends, however it ends (a response, a
 // rejected status, a network error, a cancellation, a request interceptor's
-// error). A retry through the instance ([Retry], the auth pair) is the same
+// error, a panicking interceptor: see [axios.PanicError]). A retry through the instance ([Retry], the auth pair) is the same
 // request, counted once. A flag set and cleared per request, as apps often
 // write it, goes off when the first of two concurrent requests ends.
 //

@@ -286,3 +286,53 @@ func TestLoadingCountsAConfigSentAgainAsANewRequest(t *testing.T) {
 
 	assert.Equal(t, []bool{true, false, true, false}, f.requireSettled(t))
 }
+
+func TestLoadingEndsRequestsWhoseInterceptorPanicked(t *testing.T) {
+	boom := func() { panic("boom") }
+	for name, tc := range map[string]struct {
+		paths   []string
+		install func(c *axios.Client)
+	}{
+		"request interceptor": {[]string{"/x", "/missing"}, func(c *axios.Client) {
+			c.Interceptors.Request.Use(func(context.Context, *axios.Config) (*axios.Config, error) { boom(); return nil, nil }, nil)
+		}},
+		"response interceptor": {[]string{"/x"}, func(c *axios.Client) {
+			c.Interceptors.Response.Use(func(context.Context, *axios.Response) (*axios.Response, error) { boom(); return nil, nil }, nil)
+		}},
+		"response rejected handler": {[]string{"/missing"}, func(c *axios.Client) {
+			c.Interceptors.Response.Use(nil, func(context.Context, error) (*axios.Response, error) { boom(); return nil, nil })
+		}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, mock := mockClient(t)
+			mock.RegisterResponder("GET", mockBase+"/x", httpmock.NewStringResponder(200, "ok"))
+			mock.RegisterResponder("GET", mockBase+"/missing", httpmock.NewStringResponder(404, ""))
+			f := newFlagLog()
+			tc.install(c)
+			f.loading.Install(c) // registered last: its request side runs first, its response side last
+
+			const n = 20
+			errs := make([]error, n)
+			panics := make([]any, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer func() { panics[i] = recover() }()
+					_, errs[i] = c.Get(context.Background(), tc.paths[i%len(tc.paths)])
+				}()
+			}
+			wg.Wait()
+
+			assert.Zero(t, f.loading.InFlight(), "the loading indicator turned off")
+			for i := range n {
+				require.Nil(t, panics[i], "request %d: the panic escaped Client.Request", i)
+				var pe *axios.PanicError
+				require.ErrorAs(t, errs[i], &pe, "request %d", i)
+				assert.Equal(t, "boom", pe.Value)
+			}
+			f.requireSettled(t)
+		})
+	}
+}
