@@ -177,6 +177,57 @@ func (f *File) Clear(ctx context.Context) error {
 	return nil
 }
 
+// openRegular opens path, which must be a regular file (what names it in
+// errors; op is the method, for wrapping the operating system's errors). It
+// never follows a symlink at path and never waits: open(2) of a FIFO waits
+// for a writer. The Lstat gives the refusal its wording; the open flags and
+// the Stat of the open file make it hold if path changes in between.
+func openRegular(what, path, op string, flag int, perm fs.FileMode) (*os.File, fs.FileInfo, error) {
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, nil, notRegular(what, path, fi.Mode())
+	}
+	fh, err := os.OpenFile(path, flag|openNoFollow|openNonblock, perm)
+	if err != nil {
+		// A symlink that appeared since the Lstat: each system has its own
+		// errno for O_NOFOLLOW (ELOOP, EMLINK, EFTYPE), so look again.
+		if fi, lerr := os.Lstat(path); lerr == nil && !fi.Mode().IsRegular() {
+			return nil, nil, notRegular(what, path, fi.Mode())
+		}
+		return nil, nil, fmt.Errorf("storage: %s: %w", op, err)
+	}
+	fi, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, nil, fmt.Errorf("storage: %s: %w", op, err)
+	}
+	if !fi.Mode().IsRegular() {
+		fh.Close()
+		return nil, nil, notRegular(what, path, fi.Mode())
+	}
+	return fh, fi, nil
+}
+
+// notRegular is the error for something other than a regular file where the
+// store keeps one (what: "token file", "lock file").
+func notRegular(what, path string, mode fs.FileMode) error {
+	var kind string
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		kind = "a symbolic link"
+	case mode.IsDir():
+		kind = "a directory"
+	case mode&fs.ModeNamedPipe != 0:
+		kind = "a named pipe (FIFO)"
+	case mode&fs.ModeSocket != 0:
+		kind = "a socket"
+	case mode&fs.ModeDevice != 0:
+		kind = "a device"
+	default:
+		kind = "a special file"
+	}
+	return fmt.Errorf("storage: %s %s is %s, not a regular file; move it away or use another path", what, path, kind)
+}
+
 // syncDir makes a rename in dir durable. Some file systems refuse to sync a
 // directory; the rename is then as durable as they make it, so the error is
 // ignored.

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
-
-	"github.com/gofrs/flock"
 )
 
 // fileLockRetry is how often a waiting [File.Lock] retries the flock. Locks
@@ -20,6 +18,9 @@ const fileLockRetry = 10 * time.Millisecond
 // and an in-process lock on the same path. It waits until both are held or
 // ctx ends. The returned unlock releases both; its context is not used, since
 // releasing an flock does not block.
+//
+// A symlink, directory, FIFO or anything else but a regular file at
+// path+".lock" is refused, and nothing is created through it.
 func (f *File) Lock(ctx context.Context) (func(context.Context) error, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("storage: lock %s: %w", f.lockPath, err)
@@ -36,21 +37,17 @@ func (f *File) Lock(ctx context.Context) (func(context.Context) error, error) {
 		release()
 		return nil, fmt.Errorf("storage: lock: %w", err)
 	}
-	fl := flock.New(f.lockPath, flock.SetPermissions(0o600))
-	ok, err := fl.TryLockContext(ctx, fileLockRetry)
-	if err == nil && !ok {
-		err = ctx.Err()
-	}
+	unlockFile, err := lockFile(ctx, f.lockPath)
 	if err != nil {
 		release()
-		return nil, fmt.Errorf("storage: lock %s: %w", f.lockPath, err)
+		return nil, err
 	}
 
 	var once sync.Once
 	return func(context.Context) error {
 		var err error
 		once.Do(func() {
-			err = fl.Unlock() // also closes the descriptor
+			err = unlockFile()
 			release()
 		})
 		if err != nil {

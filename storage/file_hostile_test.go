@@ -1,0 +1,142 @@
+//go:build darwin || dragonfly || freebsd || linux || netbsd || openbsd
+
+package storage_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/axiosgo/axios/storage"
+)
+
+// These tests put what a hostile or broken file system can hold where the
+// File store expects a token file, a lock file or a private directory. They
+// need FIFOs and sockets, hence the build constraint.
+
+// prompt bounds how long a File method may take on a path it must refuse.
+const prompt = 2 * time.Second
+
+// nonRegular makes something other than a regular file at path: each entry is
+// one kind DESIGN.md says the store refuses, with the word its error uses.
+var nonRegular = []struct {
+	kind string
+	word string
+	make func(t *testing.T, path string)
+}{
+	{"directory", "directory", func(t *testing.T, path string) { require.NoError(t, os.Mkdir(path, 0o700)) }},
+	{"FIFO", "named pipe", func(t *testing.T, path string) { require.NoError(t, syscall.Mkfifo(path, 0o600)) }},
+	{"socket", "socket", makeSocket},
+	{"dangling symlink", "symbolic link", func(t *testing.T, path string) {
+		require.NoError(t, os.Symlink(filepath.Join(filepath.Dir(path), "target"), path))
+	}},
+	{"symlink to a token file", "symbolic link", func(t *testing.T, path string) {
+		target := filepath.Join(filepath.Dir(path), "target")
+		require.NoError(t, storage.NewFile(target).Save(t.Context(), secret))
+		require.NoError(t, os.Symlink(target, path))
+	}},
+}
+
+func makeSocket(t *testing.T, path string) {
+	// A socket path must fit in sun_path (108 bytes on Linux); t.TempDir()
+	// can be longer, so bind in a short directory and move the socket.
+	short, err := os.MkdirTemp("", "sock")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(short) })
+	l, err := net.Listen("unix", filepath.Join(short, "s"))
+	require.NoError(t, err)
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	require.NoError(t, l.Close())
+	require.NoError(t, os.Rename(filepath.Join(short, "s"), path))
+}
+
+// callPromptly runs fn and fails the test when it has not returned within
+// [prompt]. A call stuck opening a FIFO at path is then released by opening
+// the FIFO for writing, so that no goroutine outlives the test.
+func callPromptly(t *testing.T, path string, fn func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(prompt):
+		if w, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			w.Close()
+		}
+		<-done
+		t.Fatalf("still blocked after %v on %s", prompt, path)
+		return nil
+	}
+}
+
+// lockOnce takes and releases the lock, so that a test can call it promptly.
+func lockOnce(ctx context.Context, f *storage.File) error {
+	unlock, err := f.Lock(ctx)
+	if err != nil {
+		return err
+	}
+	return unlock(context.Background())
+}
+
+// assertRefusal checks the error of a File method that met something it must
+// refuse: an error of this package, not ErrNoToken, naming path and the
+// problem.
+func assertRefusal(t *testing.T, err error, path, word string) {
+	t.Helper()
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, storage.ErrNoToken)
+	assert.True(t, strings.HasPrefix(err.Error(), "storage: "), err.Error())
+	msg := err.Error()
+	i := strings.LastIndex(msg, path)
+	require.GreaterOrEqual(t, i, 0, "the error does not name %s: %s", path, msg)
+	// The temp directory's name holds the subtest's name, so look for the
+	// problem after the path only.
+	assert.Contains(t, msg[i+len(path):], " "+word, msg)
+	assert.NotContains(t, msg, "s3cr3t")
+}
+
+// assertUntouched checks that what the test made at path, and the target of a
+// symlink, are still there as they were.
+func assertUntouched(t *testing.T, path string, before os.FileInfo) {
+	t.Helper()
+	after, err := os.Lstat(path)
+	require.NoError(t, err, "%s is gone", path)
+	assert.Equal(t, before.Mode(), after.Mode(), "%s changed", path)
+	assert.True(t, os.SameFile(before, after), "%s was replaced", path)
+	target := filepath.Join(filepath.Dir(path), "target")
+	if before.Mode()&os.ModeSymlink == 0 {
+		return
+	}
+	if tok, err := storage.NewFile(target).Load(t.Context()); err == nil {
+		assert.Equal(t, secret.AccessToken, tok.AccessToken, "the symlink's target was changed")
+	} else {
+		_, err := os.Lstat(target)
+		assert.ErrorIs(t, err, os.ErrNotExist, "something was created through the dangling symlink")
+	}
+}
+
+func TestFileLockRefusesAnythingButARegularFileAtTheLockPath(t *testing.T) {
+	for _, c := range nonRegular {
+		t.Run(c.kind, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "token.json")
+			lockPath := path + ".lock"
+			c.make(t, lockPath)
+			before, err := os.Lstat(lockPath)
+			require.NoError(t, err)
+
+			err = callPromptly(t, lockPath, func() error { return lockOnce(t.Context(), storage.NewFile(path)) })
+			assertRefusal(t, err, lockPath, c.word)
+			assert.Contains(t, err.Error(), "lock file")
+			assertUntouched(t, lockPath, before)
+		})
+	}
+}
