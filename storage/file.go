@@ -166,12 +166,24 @@ func (f *File) Save(ctx context.Context, tok *oauth2.Token) error {
 	return nil
 }
 
-// Clear removes the token file. A missing file is not an error.
+// Clear removes the token file. A missing file is not an error; a
+// directory, symlink, FIFO or anything else but a regular file at the path
+// is, and is left in place.
 func (f *File) Clear(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage: clear %s: %w", f.path, err)
 	}
-	if err := os.Remove(f.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	fi, err := os.Lstat(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("storage: clear: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return notRegular("token file", f.path, fi.Mode())
+	}
+	if err := removeFile(f.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("storage: clear: %w", err)
 	}
 	return nil

@@ -140,3 +140,18 @@ func TestFileLockRefusesAnythingButARegularFileAtTheLockPath(t *testing.T) {
 		})
 	}
 }
+
+func TestFileClearRemovesOnlyARegularFile(t *testing.T) {
+	for _, c := range nonRegular {
+		t.Run(c.kind, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "token.json")
+			c.make(t, path)
+			before, err := os.Lstat(path)
+			require.NoError(t, err)
+
+			err = callPromptly(t, path, func() error { return storage.NewFile(path).Clear(t.Context()) })
+			assertRefusal(t, err, path, c.word)
+			assertUntouched(t, path, before)
+		})
+	}
+}
