@@ -67,27 +67,21 @@ func NewFile(path string) *File {
 func (f *File) Path() string { return f.path }
 
 // Load reads the token from the file. It returns [ErrNoToken] when the file
-// does not exist.
+// does not exist, and refuses, without blocking, a symlink, directory, FIFO
+// or anything else but a regular file at the path.
 func (f *File) Load(ctx context.Context) (*oauth2.Token, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("storage: load %s: %w", f.path, err)
 	}
-	fh, err := os.Open(f.path)
+	fh, fi, err := openRegular("token file", f.path, "load", os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNoToken
 	}
 	if err != nil {
-		return nil, fmt.Errorf("storage: load: %w", err)
+		return nil, err
 	}
 	defer fh.Close()
 
-	fi, err := fh.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("storage: load: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("storage: token file %s is not a regular file", f.path)
-	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		return nil, fmt.Errorf("storage: token file %s has mode %04o; it must not be readable or writable by group or others: run chmod 600 %s",
 			f.path, uint32(perm), shellQuote(f.path))
@@ -109,7 +103,9 @@ func (f *File) Load(ctx context.Context) (*oauth2.Token, error) {
 // Save writes tok to the file atomically: a temporary file in the same
 // directory is written, synced and renamed over the token file. On error the
 // previous token, if any, is left in place and the temporary file removed. A
-// nil tok is an error; use [File.Clear] to remove the token.
+// nil tok is an error; use [File.Clear] to remove the token. A regular file
+// at the path is replaced whatever its mode; anything else there (a symlink,
+// directory, FIFO) is refused and left in place.
 func (f *File) Save(ctx context.Context, tok *oauth2.Token) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage: save %s: %w", f.path, err)
@@ -124,6 +120,12 @@ func (f *File) Save(ctx context.Context, tok *oauth2.Token) error {
 	dir := filepath.Dir(f.path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("storage: save: %w", err)
+	}
+	// The rename below would replace a symlink or FIFO (never what it points
+	// to) and fail on a directory; refuse them all up front, as Load does,
+	// rather than silently undo what someone put there.
+	if fi, err := os.Lstat(f.path); err == nil && !fi.Mode().IsRegular() {
+		return notRegular("token file", f.path, fi.Mode())
 	}
 	// CreateTemp opens with mode 0600, so the token is never readable by
 	// others, not even before the rename.

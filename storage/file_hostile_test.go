@@ -155,3 +155,64 @@ func TestFileClearRemovesOnlyARegularFile(t *testing.T) {
 		})
 	}
 }
+
+func TestFileLoadRefusesAnythingButARegularFileWithoutBlocking(t *testing.T) {
+	for _, c := range nonRegular {
+		t.Run(c.kind, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "token.json")
+			c.make(t, path)
+			before, err := os.Lstat(path)
+			require.NoError(t, err)
+
+			err = callPromptly(t, path, func() error {
+				tok, err := storage.NewFile(path).Load(t.Context())
+				assert.Nil(t, tok)
+				return err
+			})
+			assertRefusal(t, err, path, c.word)
+			assertUntouched(t, path, before)
+		})
+	}
+}
+
+func TestFileSaveRefusesToReplaceAnythingButARegularFile(t *testing.T) {
+	for _, c := range nonRegular {
+		t.Run(c.kind, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "token.json")
+			c.make(t, path)
+			before, err := os.Lstat(path)
+			require.NoError(t, err)
+
+			err = callPromptly(t, path, func() error { return storage.NewFile(path).Save(t.Context(), secret) })
+			assertRefusal(t, err, path, c.word)
+			assertUntouched(t, path, before)
+			for _, name := range dirNames(t, dir) {
+				assert.False(t, strings.Contains(name, ".tmp-"), "temp file %s left behind", name)
+			}
+		})
+	}
+}
+
+// TestFileMethodsReturnAtOnceWhenCtxIsDone puts FIFOs at the token and lock
+// paths, where an open without O_NONBLOCK would wait for a writer: a done ctx
+// must still end every method at once.
+func TestFileMethodsReturnAtOnceWhenCtxIsDone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "token.json")
+	require.NoError(t, syscall.Mkfifo(path, 0o600))
+	require.NoError(t, syscall.Mkfifo(path+".lock", 0o600))
+	f := storage.NewFile(path)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+
+	for name, call := range map[string]func() error{
+		"Load":  func() error { _, err := f.Load(ctx); return err },
+		"Save":  func() error { return f.Save(ctx, secret) },
+		"Clear": func() error { return f.Clear(ctx) },
+		"Lock":  func() error { return lockOnce(ctx, f) },
+	} {
+		err := callPromptly(t, path, call)
+		assert.ErrorIs(t, err, context.Canceled, name)
+		assert.True(t, err != nil && strings.HasPrefix(err.Error(), "storage: "), "%s: %v", name, err)
+	}
+}
