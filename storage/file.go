@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -32,8 +33,11 @@ const maxFileSize = 1 << 20
 // Load refuses a file that group or others may read or write, with an error
 // that says which chmod fixes it; a file that does not hold a token of this
 // shape is an error wrapping [ErrCorrupt]; a missing file is [ErrNoToken].
-// Other errors are the operating system's, wrapped, and mean the file could not
-// be read or written.
+// Every method refuses a symlink, directory, FIFO or anything else but a
+// regular file at the token path (Lock: at the lock path), without blocking
+// and without following or removing it, and a token directory that anyone
+// may write to and that has no sticky bit. Other errors are the operating
+// system's, wrapped, and mean the file could not be read or written.
 //
 // Lock takes an exclusive flock(2) on the sidecar file path+".lock" (the
 // token file itself is replaced by every Save, so its lock would not hold),
@@ -72,6 +76,9 @@ func (f *File) Path() string { return f.path }
 func (f *File) Load(ctx context.Context) (*oauth2.Token, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("storage: load %s: %w", f.path, err)
+	}
+	if err := checkDir(f.path); err != nil {
+		return nil, err
 	}
 	fh, fi, err := openRegular("token file", f.path, "load", os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -120,6 +127,9 @@ func (f *File) Save(ctx context.Context, tok *oauth2.Token) error {
 	dir := filepath.Dir(f.path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("storage: save: %w", err)
+	}
+	if err := checkDir(f.path); err != nil {
+		return err
 	}
 	// The rename below would replace a symlink or FIFO (never what it points
 	// to) and fail on a directory; refuse them all up front, as Load does,
@@ -175,6 +185,9 @@ func (f *File) Clear(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage: clear %s: %w", f.path, err)
 	}
+	if err := checkDir(f.path); err != nil {
+		return err
+	}
 	fi, err := os.Lstat(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -187,6 +200,33 @@ func (f *File) Clear(ctx context.Context) error {
 	}
 	if err := removeFile(f.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("storage: clear: %w", err)
+	}
+	return nil
+}
+
+// checkDir refuses the directory of the token file at path when anyone may
+// write to it and it has no sticky bit: anyone could then rename a token of
+// their own over this one, or replace the lock file. With the sticky bit, as
+// on /tmp, only a file's owner may rename or remove it. A missing directory
+// passes; the caller then finds no file either. The directory is the one a
+// symlinked parent points to.
+func checkDir(path string) error {
+	if runtime.GOOS == "windows" {
+		// Go makes up Windows modes from the read-only attribute; they say
+		// nothing about who may write.
+		return nil
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	if fi.Mode().Perm()&0o002 != 0 && fi.Mode()&fs.ModeSticky == 0 {
+		return fmt.Errorf("storage: directory %s of token file %s is writable by anyone and has no sticky bit, so anyone could replace the token: run chmod o-w %s (or chmod +t)",
+			dir, path, shellQuote(dir))
 	}
 	return nil
 }

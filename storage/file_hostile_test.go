@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
 	"github.com/axiosgo/axios/storage"
 )
@@ -216,3 +217,72 @@ func TestFileMethodsReturnAtOnceWhenCtxIsDone(t *testing.T) {
 		assert.True(t, err != nil && strings.HasPrefix(err.Error(), "storage: "), "%s: %v", name, err)
 	}
 }
+
+// worldWritable makes a token directory that anyone may write, with the
+// sticky bit or without, and a token in it.
+func worldWritable(t *testing.T, sticky bool) (dir, path string) {
+	dir = filepath.Join(t.TempDir(), "shared")
+	path = filepath.Join(dir, "token.json")
+	require.NoError(t, storage.NewFile(path).Save(t.Context(), secret))
+	mode := os.FileMode(0o777)
+	if sticky {
+		mode |= os.ModeSticky
+	}
+	require.NoError(t, os.Chmod(dir, mode)) // Chmod, not Mkdir: the umask would narrow it
+	return dir, path
+}
+
+func TestFileRefusesAWorldWritableDirectoryWithoutStickyBit(t *testing.T) {
+	dir, path := worldWritable(t, false)
+	f := storage.NewFile(path)
+	for name, call := range map[string]func() error{
+		"Load":  func() error { _, err := f.Load(t.Context()); return err },
+		"Save":  func() error { return f.Save(t.Context(), newer) },
+		"Clear": func() error { return f.Clear(t.Context()) },
+		"Lock":  func() error { return lockOnce(t.Context(), f) },
+	} {
+		err := callPromptly(t, path, call)
+		require.Error(t, err, name)
+		assert.True(t, strings.HasPrefix(err.Error(), "storage: "), "%s: %v", name, err)
+		assert.Contains(t, err.Error(), dir, name)
+		assert.Contains(t, err.Error(), "writable by anyone", name)
+		assert.Contains(t, err.Error(), "sticky", name)
+		assert.NotContains(t, err.Error(), "s3cr3t", name)
+	}
+
+	assert.Equal(t, []string{"token.json"}, dirNames(t, dir), "Save or Lock created a file, or Clear removed one")
+	require.NoError(t, os.Chmod(dir, 0o700))
+	tok, err := f.Load(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, secret.AccessToken, tok.AccessToken, "the refused Save replaced the token")
+}
+
+func TestFileAcceptsAWorldWritableDirectoryWithStickyBit(t *testing.T) {
+	_, path := worldWritable(t, true)
+	f := storage.NewFile(path)
+	tok, err := f.Load(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, secret.AccessToken, tok.AccessToken)
+	require.NoError(t, f.Save(t.Context(), newer))
+	require.NoError(t, lockOnce(t.Context(), f))
+	require.NoError(t, f.Clear(t.Context()))
+}
+
+// TestFileChecksTheDirectoryASymlinkedParentPointsTo checks the directory the
+// token really lives in: a symlinked config directory is common, and the
+// symlink's own mode bits say nothing.
+func TestFileChecksTheDirectoryASymlinkedParentPointsTo(t *testing.T) {
+	dir, _ := worldWritable(t, false)
+	link := filepath.Join(t.TempDir(), "link")
+	require.NoError(t, os.Symlink(dir, link))
+	_, err := storage.NewFile(filepath.Join(link, "token.json")).Load(t.Context())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "writable by anyone")
+
+	require.NoError(t, os.Chmod(dir, 0o700))
+	_, err = storage.NewFile(filepath.Join(link, "token.json")).Load(t.Context())
+	require.NoError(t, err)
+}
+
+// newer is a token other than secret, for Saves that must not land.
+var newer = &oauth2.Token{AccessToken: "s3cr3t-newer-access", TokenType: "Bearer"}

@@ -20,10 +20,17 @@ const fileLockRetry = 10 * time.Millisecond
 // releasing an flock does not block.
 //
 // A symlink, directory, FIFO or anything else but a regular file at
-// path+".lock" is refused, and nothing is created through it.
+// path+".lock" is refused, and nothing is created through it; so is a token
+// directory that anyone may write to and that has no sticky bit.
 func (f *File) Lock(ctx context.Context) (func(context.Context) error, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("storage: lock %s: %w", f.lockPath, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(f.lockPath), 0o700); err != nil {
+		return nil, fmt.Errorf("storage: lock: %w", err)
+	}
+	if err := checkDir(f.path); err != nil {
+		return nil, err
 	}
 	// flock(2) locks belong to an open file description, so two Lock calls of
 	// one process would already exclude each other on Linux; the in-process
@@ -32,10 +39,6 @@ func (f *File) Lock(ctx context.Context) (func(context.Context) error, error) {
 	release, err := inProcessLocks.acquire(ctx, f.lockPath)
 	if err != nil {
 		return nil, fmt.Errorf("storage: lock %s: %w", f.lockPath, err)
-	}
-	if err := os.MkdirAll(filepath.Dir(f.lockPath), 0o700); err != nil {
-		release()
-		return nil, fmt.Errorf("storage: lock: %w", err)
 	}
 	unlockFile, err := lockFile(ctx, f.lockPath)
 	if err != nil {
