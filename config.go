@@ -17,6 +17,9 @@ import (
 // Scalars and functions: the request's value wins when it is not the zero
 // value. Headers, Params and Meta: merged key by key, the request's keys over
 // the instance's.
+//
+// A Config prints (fmt) and logs (log/slog) with its credentials redacted:
+// see [Config.Format].
 type Config struct {
 	// Method is the HTTP method; "" means GET. It is upper-cased when the
 	// request is sent, also when a request interceptor set it.

@@ -16,6 +16,9 @@ import (
 // A Response is handed to one caller and the response interceptors before
 // it; they may change it in turn, but it is not safe to change while another
 // goroutine reads it.
+//
+// A Response prints (fmt) and logs (log/slog) with its credentials and its
+// body left out: see [Response.Format].
 type Response struct {
 	Data       []byte
 	Status     int

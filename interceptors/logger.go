@@ -18,14 +18,16 @@ import (
 // plus the error code and message on failure; headers only with
 // [LogRequestHeaders] or [LogResponseHeaders].
 //
-// Secrets never reach the output: credential headers (Authorization,
-// Cookie, and any header named like a token, key, secret, password,
-// session, signature or credential), the values of query parameters named
-// like secrets ([LogRedactParams] adds names), and a URL's user information
-// are logged as "REDACTED", also in the URLs of the Location,
-// Content-Location and Referer headers; docs/interceptors.md lists the
-// names. Errors are logged with err.Error(), which for the core's errors
-// holds no header value, body or query.
+// Secrets never reach the output: credential headers (those
+// [axios.IsSecretHeader] names, and those given to [LogRedactHeaders]), the
+// values of query parameters named like secrets ([LogRedactParams] adds
+// names), and a URL's user information are logged as "REDACTED", also in
+// the URLs of the Location, Content-Location and Referer headers;
+// docs/interceptors.md lists the names. A token sent in a header of another
+// name is redacted once its name is given to LogRedactHeaders.
+//
+// Errors are logged with err.Error(), which for the core's errors holds no
+// header value, body or query.
 //
 // Install it before the other interceptors (see the package doc), so it
 // logs every attempt, retries included, exactly once. A Logger is safe for
@@ -71,7 +73,9 @@ func LogRedactParams(names ...string) LoggerOption {
 }
 
 // LogRedactHeaders redacts the values of headers with these names
-// (case-insensitive), besides the ones a Logger always redacts.
+// (case-insensitive), besides the ones a Logger always redacts
+// ([axios.IsSecretHeader]). Give it the header an API key or token is sent
+// in when its name says nothing of it.
 func LogRedactHeaders(names ...string) LoggerOption {
 	return func(lg *Logger) {
 		for _, n := range names {
@@ -302,21 +306,8 @@ func (lg *Logger) secretParam(name string) bool {
 	return containsAny(n, secretParamParts)
 }
 
-// secretHeaderNames are headers redacted by exact name (lower case).
-var secretHeaderNames = map[string]bool{
-	"authorization": true, "proxy-authorization": true, "cookie": true, "set-cookie": true,
-}
-
-// secretHeaderParts are substrings that make a header secret: X-Api-Key,
-// X-Auth-Token, X-Csrf-Token, X-Session-Id...
-var secretHeaderParts = []string{"token", "secret", "password", "key", "session", "signature", "credential", "authorization", "cookie"}
-
 func (lg *Logger) secretHeader(name string) bool {
-	n := strings.ToLower(name)
-	if secretHeaderNames[n] || lg.secretHeaders[n] {
-		return true
-	}
-	return containsAny(n, secretHeaderParts)
+	return axios.IsSecretHeader(name) || lg.secretHeaders[strings.ToLower(name)]
 }
 
 func containsAny(s string, parts []string) bool {
