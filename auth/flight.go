@@ -25,8 +25,9 @@ type flight struct {
 	retryAt time.Time
 	fails   int
 
-	busy    atomic.Bool  // a turn that new requests wait for is under way (not a background one alone); read without the lock
-	waiting atomic.Int64 // subscribers still waiting
+	busy      atomic.Bool  // a turn that new requests wait for is under way (not a background one alone); read without the lock
+	replacing atomic.Bool  // the turn is SetToken's or Logout's: the token is about to be replaced
+	waiting   atomic.Int64 // subscribers still waiting
 }
 
 // underWay reports, without a lock, whether a turn that requests wait for
@@ -94,6 +95,7 @@ func (f *flight) take(ctx context.Context) error {
 		if !f.isRefreshing {
 			f.isRefreshing = true
 			f.busy.Store(true)
+			f.replacing.Store(true)
 			f.mu.Unlock()
 			return nil
 		}
@@ -136,6 +138,7 @@ func (f *flight) release(err error) []chan result {
 	f.subscribers = nil
 	f.isRefreshing = false
 	f.busy.Store(false)
+	f.replacing.Store(false)
 	return subs
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -126,13 +127,20 @@ func (a *Authenticator) safeHook(f func()) {
 // refreshShared refreshes seen's token, or logs in when there is none,
 // under the shared store's lock when there is one (see
 // sharedStore.reload), and saves the result. A refused refresh clears the
-// store; a token whose save failed is still used here (saved is false).
+// store. A token whose save failed is still used here (saved is false),
+// and its save is retried in the background, holding the lock, until it
+// lands (see keepSaving).
 func (a *Authenticator) refreshShared(ctx context.Context, seen *current) (tok *oauth2.Token, adopted, saved bool, err error) {
 	unlock, err := a.store.lock(ctx)
 	if err != nil {
 		return nil, false, false, err
 	}
-	defer unlock()
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			unlock()
+		}
+	}()
 	p, err := a.store.reload(ctx, a.state, seen, a.login != nil)
 	if err != nil {
 		return nil, false, false, err
@@ -149,10 +157,48 @@ func (a *Authenticator) refreshShared(ctx context.Context, seen *current) (tok *
 	}
 	if err := a.store.save(ctx, tok); err != nil {
 		a.saveFails.Add(1)
+		if !errors.Is(err, storage.ErrLockExpired) {
+			handedOff = true
+			go a.keepSaving(tok, unlock)
+		}
 		return tok, false, false, nil
 	}
 	return tok, false, true, nil
 }
+
+// keepSaving retries the save of tok, a refreshed token the store failed
+// to save, with backoff, holding the store's lock all along (unlock is
+// called at the end): under refresh-token rotation the store's older
+// refresh token is already spent, so another process, or this one after a
+// restart, must not read the store before tok lands. It stops when the
+// save lands, when tok is no longer the current token or a SetToken or
+// Logout is about to replace it (its own write is its caller's), or when a fenced
+// store says the lock was lost (another holder may have saved a newer
+// token).
+func (a *Authenticator) keepSaving(tok *oauth2.Token, unlock func()) {
+	defer unlock()
+	for wait := saveRetryMin; ; wait = min(2*wait, saveRetryMax) {
+		time.Sleep(wait)
+		if a.state.load().tok != tok || a.flight.replacing.Load() {
+			return // replaced, or about to be by a SetToken or Logout waiting for the lock
+		}
+		err := recovered("the store's Save", func() error { return a.store.save(context.Background(), tok) })
+		if err == nil {
+			a.state.markSaved(tok)
+			return
+		}
+		a.saveFails.Add(1)
+		if errors.Is(err, storage.ErrLockExpired) {
+			return
+		}
+	}
+}
+
+// The backoff between the attempts of keepSaving.
+const (
+	saveRetryMin = 50 * time.Millisecond
+	saveRetryMax = 2 * time.Second
+)
 
 // obtain gets a new token: the Refresher's for stale, or Login's when
 // there is no token to refresh or no Refresher. It gives up when ctx ends,

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/axiosgo/axios"
+	"github.com/axiosgo/axios/auth/authtest"
 	"github.com/axiosgo/axios/storage"
 )
 
@@ -218,4 +219,97 @@ func TestLoggedOutProcessAdoptsATokenThatAppearsInTheSharedStore(t *testing.T) {
 	assert.Equal(t, "Bearer a2", resp.Config.Headers.Get("Authorization"))
 	assert.EqualValues(t, 1, b.Stats().Adopted)
 	assert.EqualValues(t, 1, bFailures.Load())
+}
+
+// TestRotatedTokenWhoseSaveFailsIsSavedWhenTheStoreHeals: with rotation on,
+// the shared store fails the save of a refreshed token 3 times, then heals.
+// The refresh still serves the request; the save is retried holding the
+// store's lock until it lands, so the store ends with the newest token, and
+// a restarted process (a new Authenticator on the same store) refreshes with
+// the newest refresh token: 0 invalid_grant.
+func TestRotatedTokenWhoseSaveFailsIsSavedWhenTheStoreHeals(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t, authtest.Options{Rotate: true})
+	store := &saveFailingLockingStore{lockingStore: newLockingStore()}
+	c := newClient(t, srv)
+	a := newAuth(t, Options{Store: store, Refresh: seed000(c)})
+	login(t, a, c, srv.Issue("demo"))
+	srv.Revoke()
+	store.failSaves.Store(3)
+
+	_, err := c.Get(ctx, "/api/x")
+	require.NoError(t, err, "the refreshed token serves the request though its save failed")
+	current, err := a.Token(ctx)
+	require.NoError(t, err)
+	eventually(t, func() bool {
+		stored, err := store.Memory.Load(ctx)
+		return err == nil && stored.RefreshToken == current.RefreshToken
+	}, "the save to land once the store heals")
+	eventually(t, func() bool { return !store.held.Load() }, "the lock to be released after the save")
+	t.Logf("save attempts that failed: %d, then it landed", a.Stats().SaveFails)
+	assert.EqualValues(t, 3, a.Stats().SaveFails)
+
+	// A restart: a new process on the same store, tokens revoked again.
+	restarted := newAuth(t, Options{Store: store, Refresh: seed000(c)})
+	c2 := newClient(t, srv)
+	restarted.Install(c2)
+	srv.Revoke()
+	_, err = c2.Get(ctx, "/api/x")
+	require.NoError(t, err)
+	assert.EqualValues(t, 0, srv.InvalidGrants(), "the restarted process presented the newest refresh token")
+	assert.EqualValues(t, 2, srv.Refreshes())
+}
+
+// TestAnotherProcessWaitsForAFailedSaveToLand: two processes share a
+// locking store; the store is down exactly at A's save. B's refresh waits
+// for A's lock, which A holds until its save lands, then adopts A's token
+// instead of presenting the spent refresh token: 0 invalid_grant.
+func TestAnotherProcessWaitsForAFailedSaveToLand(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t, authtest.Options{Rotate: true})
+	store := &saveFailingLockingStore{lockingStore: newLockingStore()}
+	ca, cb := newClient(t, srv), newClient(t, srv)
+	a := newAuth(t, Options{Store: store, Refresh: seed000(ca)})
+	b := newAuth(t, Options{Store: store, Refresh: seed000(cb)})
+	login(t, a, ca, srv.Issue("demo"))
+	b.Install(cb)
+	_, err := cb.Get(ctx, "/api/x") // B loads the shared token
+	require.NoError(t, err)
+
+	srv.Revoke()
+	store.failSaves.Store(4)
+	_, err = ca.Get(ctx, "/api/x") // A refreshes; its save fails
+	require.NoError(t, err)
+	_, err = cb.Get(ctx, "/api/x") // B is refused and refreshes: it waits for A's lock
+	require.NoError(t, err)
+	t.Logf("refreshes %d, adopted by B %d, invalid_grant %d", srv.Refreshes(), b.Stats().Adopted, srv.InvalidGrants())
+	assert.EqualValues(t, 0, srv.InvalidGrants())
+	assert.EqualValues(t, 1, srv.Refreshes(), "one refresh between the two processes")
+	assert.EqualValues(t, 1, b.Stats().Adopted)
+}
+
+// TestSaveRetryStopsWhenANewerTokenReplacesIt: a Logout (or SetToken) while
+// the save is being retried ends the retries; the rotated token is never
+// written over the logout.
+func TestSaveRetryStopsWhenANewerTokenReplacesIt(t *testing.T) {
+	ctx := context.Background()
+	store := &saveFailingLockingStore{lockingStore: newLockingStore()}
+	c, mock := newMockClient()
+	mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		if bearerOf(r) == "t2" {
+			return httpmock.NewStringResponse(http.StatusOK, "ok"), nil
+		}
+		return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
+	})
+	a := newAuth(t, Options{Store: store, Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		return tokenWith("t2", time.Time{}), nil
+	}})
+	login(t, a, c, tokenWith("t1", time.Time{}))
+	store.failSaves.Store(1 << 30) // the store stays down for saves
+	_, err := c.Get(ctx, "/x")
+	require.NoError(t, err)
+	require.NoError(t, a.Logout(ctx), "Logout waits for the lock, which the retries give up once they see the logout")
+	_, err = store.Memory.Load(ctx)
+	assert.ErrorIs(t, err, storage.ErrNoToken, "the rotated token was not written over the logout")
+	eventually(t, func() bool { return !store.held.Load() }, "the lock to be free")
 }

@@ -122,6 +122,18 @@ func (s *tokenState) setLocked(tok *oauth2.Token, fromStore, unsaved bool) *curr
 	return c
 }
 
+// markSaved records that tok, the current token whose save had failed, is
+// now in the store. Nothing else changes: same token, same generation.
+func (s *tokenState) markSaved(tok *oauth2.Token) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.cur.Load(); c != nil && c.tok == tok && c.unsaved {
+		saved := *c
+		saved.unsaved = false
+		s.cur.Store(&saved)
+	}
+}
+
 func (s *tokenState) knownLocked(sum uint64) bool {
 	for _, t := range s.recent {
 		if t.gen != 0 && t.sum == sum {
