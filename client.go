@@ -78,7 +78,8 @@ func (c *Client) init() {
 // Timeout apply to every request. The Client builds each request itself:
 // resty's request-level settings (SetHeader, SetBaseURL, SetAuthToken,
 // SetPathParam, retries, hooks, middleware) are not used. The http.Client's
-// CheckRedirect is the policy of requests whose Config.MaxRedirects is 0.
+// CheckRedirect is the policy of requests with neither a Config.MaxRedirects
+// nor a Config.BeforeRedirect.
 //
 // Configure it before the first request: resty's setters are not safe to
 // call while requests run.

@@ -413,3 +413,29 @@ func TestCrossOriginRedirectNeverCarriesTheToken(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "t1", home.Load(), "kept within the origin")
 }
+
+// TestClientCredentialsServiceAgainstAuthtest: a service with
+// auth.ClientCredentials and no Refresh: 100 concurrent first requests make
+// one token call; after every token is revoked, one more.
+func TestClientCredentialsServiceAgainstAuthtest(t *testing.T) {
+	const n = 100
+	ctx := context.Background()
+	srv := newServer(t, authtest.Options{Clients: map[string]string{"svc": "s3cr3t"}})
+	c := newClient(t, srv)
+	a := newAuth(t, Options{Login: ClientCredentials(&clientcredentials.Config{
+		ClientID: "svc", ClientSecret: "s3cr3t", TokenURL: srv.TokenURL(), AuthStyle: oauth2.AuthStyleInHeader,
+	})})
+	a.Install(c)
+	for _, err := range get(c, ctx, "/api/x", n) {
+		require.NoError(t, err)
+	}
+	t.Logf("%d first requests: %d token calls", n, srv.ClientCredentialsCalls())
+	assert.EqualValues(t, 1, srv.ClientCredentialsCalls())
+
+	srv.Revoke()
+	for _, err := range get(c, ctx, "/api/x", n) {
+		require.NoError(t, err)
+	}
+	t.Logf("after revocation: %d token calls, %d refusals seen", srv.ClientCredentialsCalls(), srv.Denied())
+	assert.EqualValues(t, 2, srv.ClientCredentialsCalls())
+}
