@@ -24,7 +24,11 @@ import (
 // names), and a URL's user information are logged as "REDACTED", also in
 // the URLs of the Location, Content-Location and Referer headers;
 // docs/interceptors.md lists the names. A token sent in a header of another
-// name is redacted once its name is given to LogRedactHeaders.
+// name, such as an auth.Authenticator's Options.Header, is redacted once the
+// name is given to LogRedactHeaders:
+//
+//	interceptors.NewLogger(l, interceptors.LogRequestHeaders(),
+//		interceptors.LogRedactHeaders(authn.HeaderName()))
 //
 // Errors are logged with err.Error(), which for the core's errors holds no
 // header value, body or query.
@@ -75,7 +79,8 @@ func LogRedactParams(names ...string) LoggerOption {
 // LogRedactHeaders redacts the values of headers with these names
 // (case-insensitive), besides the ones a Logger always redacts
 // ([axios.IsSecretHeader]). Give it the header an API key or token is sent
-// in when its name says nothing of it.
+// in when its name says nothing of it, such as an auth.Authenticator's
+// HeaderName().
 func LogRedactHeaders(names ...string) LoggerOption {
 	return func(lg *Logger) {
 		for _, n := range names {

@@ -11,12 +11,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
 	"github.com/axiosgo/axios"
+	"github.com/axiosgo/axios/auth"
 	"github.com/axiosgo/axios/interceptors"
 )
 
@@ -287,4 +290,61 @@ func TestLoggerKeepsSecretsOutOfNetworkErrors(t *testing.T) {
 	require.Len(t, lines, 1)
 	assert.Equal(t, mockBase+"/cb?code=REDACTED&state=xyz", lines[0]["url"])
 	assert.Equal(t, axios.CodeNetwork, lines[0]["code"])
+}
+
+// The auth pair may send its token in a header of any name (Options.Header):
+// one the Logger knows by its name (Xc-Auth: "auth"), or one it can only be
+// told of, with the Authenticator's HeaderName.
+func TestLoggerNeverLogsAnAuthenticatorsToken(t *testing.T) {
+	const secret = "s3cr3t"
+	for _, tc := range []struct {
+		header string
+		opts   func(a *auth.Authenticator) []interceptors.LoggerOption
+	}{
+		{"Xc-Auth", func(*auth.Authenticator) []interceptors.LoggerOption { return nil }},
+		{"X-Ident", func(a *auth.Authenticator) []interceptors.LoggerOption {
+			return []interceptors.LoggerOption{interceptors.LogRedactHeaders(a.HeaderName())}
+		}},
+	} {
+		t.Run(tc.header, func(t *testing.T) {
+			c, mock := mockClient(t)
+			var mu sync.Mutex
+			var sent []string
+			mock.RegisterResponder("GET", mockBase+"/me", func(req *http.Request) (*http.Response, error) {
+				v := req.Header.Get(tc.header)
+				mu.Lock()
+				sent = append(sent, v)
+				mu.Unlock()
+				if v != "new-"+secret {
+					return httpmock.NewStringResponse(http.StatusUnauthorized, ""), nil
+				}
+				return httpmock.NewStringResponse(http.StatusOK, "me"), nil
+			})
+			a, err := auth.New(auth.Options{
+				Header: tc.header,
+				Format: auth.RawToken,
+				Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+					return &oauth2.Token{AccessToken: "new-" + secret, Expiry: time.Now().Add(time.Hour)}, nil
+				},
+			})
+			require.NoError(t, err)
+			require.NoError(t, a.SetToken(context.Background(), &oauth2.Token{AccessToken: "old-" + secret, Expiry: time.Now().Add(time.Hour)}))
+			sink, l := newSink(slog.LevelInfo)
+			opts := append([]interceptors.LoggerOption{interceptors.LogRequestHeaders(), interceptors.LogResponseHeaders()}, tc.opts(a)...)
+			interceptors.NewLogger(l, opts...).Install(c)
+			a.Install(c)
+
+			resp, err := c.Get(context.Background(), "/me")
+
+			require.NoError(t, err)
+			assert.Equal(t, "me", string(resp.Data))
+			assert.Equal(t, []string{"old-" + secret, "new-" + secret}, sent, "the token went in %s", tc.header)
+			assert.NotContains(t, sink.String(), secret)
+			lines := sink.lines(t)
+			require.Len(t, lines, 2, "the refused attempt and its retry")
+			for _, line := range lines {
+				assert.Equal(t, "REDACTED", line["request_headers"].(map[string]any)[tc.header])
+			}
+		})
+	}
 }
