@@ -24,6 +24,9 @@ const (
 // Lock takes the lease on LockKey(), waiting with exponential backoff (16ms
 // to 512ms) until it is free or ctx ends; a lock obtained after Lock gave up
 // is released at once. A Redis failure while trying is returned at once.
+// Goroutines sharing one Store wait for each other in the process before
+// they try Redis: a Store has one holder at a time, from Lock until its
+// unlock, even after that holder's lease ran out.
 //
 // The lease lasts LockTTL and is renewed every LockTTL/3 until the returned
 // unlock is called, however long the holder takes; without that call the
@@ -31,11 +34,34 @@ const (
 // call still holds it; if the lease had run out, unlock returns an error
 // wrapping storage.ErrLockExpired and leaves whoever holds the key now alone.
 func (s *Store) Lock(ctx context.Context) (func(context.Context) error, error) {
-	ttl := s.LockTTL
-	if ttl <= 0 {
-		ttl = DefaultLockTTL
-	}
 	key := s.LockKey()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("redisstore: lock %q: %w", key, err)
+	}
+	select {
+	case s.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("redisstore: lock %q: %w", key, ctx.Err())
+	}
+	unlock, err := s.lock(ctx, key)
+	if err != nil {
+		<-s.turn
+		return nil, err
+	}
+	return unlock, nil
+}
+
+// lockTTL is the lease of the lock: LockTTL, or DefaultLockTTL.
+func (s *Store) lockTTL() time.Duration {
+	if s.LockTTL <= 0 {
+		return DefaultLockTTL
+	}
+	return s.LockTTL
+}
+
+// lock takes the lease for Lock, which holds the Store's turn.
+func (s *Store) lock(ctx context.Context, key string) (func(context.Context) error, error) {
+	ttl := s.lockTTL()
 	// The waiting loop is ours rather than redislock's RetryStrategy option:
 	// with a ctx that has no deadline, redislock gives up after one TTL, while
 	// storage.Locker promises to wait until ctx ends.
@@ -47,7 +73,7 @@ func (s *Store) Lock(ctx context.Context) (func(context.Context) error, error) {
 		}
 		lock, err := s.obtain(ctx, key, ttl)
 		if err == nil {
-			return unlockFunc(lock, ttl, keepAlive(lock, ttl)), nil
+			return s.unlockFunc(lock, ttl, keepAlive(lock, ttl)), nil
 		}
 		if !errors.Is(err, redislock.ErrNotObtained) {
 			return nil, fmt.Errorf("redisstore: lock %q: %w", key, err)
@@ -122,15 +148,17 @@ func keepAlive(lock *redislock.Lock, ttl time.Duration) (stop func() (lost bool)
 	}
 }
 
-// unlockFunc returns the unlock of a held lock: it stops the renewing and
-// releases the lease once; later calls return nil.
-func unlockFunc(lock *redislock.Lock, ttl time.Duration, stop func() bool) func(context.Context) error {
+// unlockFunc returns the unlock of a held lock: it stops the renewing,
+// releases the lease and hands the Store's turn on, once; later calls
+// return nil.
+func (s *Store) unlockFunc(lock *redislock.Lock, ttl time.Duration, stop func() bool) func(context.Context) error {
 	var once sync.Once
 	return func(ctx context.Context) error {
 		var err error
 		once.Do(func() {
 			stop()
 			err = lock.Release(ctx)
+			<-s.turn
 		})
 		switch {
 		case err == nil:

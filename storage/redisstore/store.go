@@ -52,13 +52,18 @@ type Store struct {
 	rdb    redis.UniversalClient
 	key    string
 	locker *redislock.Client
+
+	// turn is a one-slot semaphore, full from a Lock until its unlock, so the
+	// Store has at most one holder at a time, even once the holder's lease
+	// ran out in Redis.
+	turn chan struct{}
 }
 
 // New returns a [Store] that keeps the token under key in rdb, which can be
 // a *redis.Client, *redis.ClusterClient or *redis.Ring. The caller keeps
 // ownership of rdb and closes it when done.
 func New(rdb redis.UniversalClient, key string) *Store {
-	return &Store{rdb: rdb, key: key, locker: redislock.New(rdb)}
+	return &Store{rdb: rdb, key: key, locker: redislock.New(rdb), turn: make(chan struct{}, 1)}
 }
 
 // Key returns the Redis key that holds the token.
