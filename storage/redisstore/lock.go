@@ -33,6 +33,10 @@ const (
 // lock is held until the process ends. Unlock releases the lease only if this
 // call still holds it; if the lease had run out, unlock returns an error
 // wrapping storage.ErrLockExpired and leaves whoever holds the key now alone.
+//
+// Until the unlock, the Store's Save and Clear are fenced by the lease: once
+// it has run out they fail with storage.ErrLockExpired and write nothing
+// (see [Store.Save]).
 func (s *Store) Lock(ctx context.Context) (func(context.Context) error, error) {
 	key := s.LockKey()
 	if err := ctx.Err(); err != nil {
@@ -73,6 +77,7 @@ func (s *Store) lock(ctx context.Context, key string) (func(context.Context) err
 		}
 		lock, err := s.obtain(ctx, key, ttl)
 		if err == nil {
+			s.setHeld(lock.Token() + lock.Metadata()) // the lock key's value
 			return s.unlockFunc(lock, ttl, keepAlive(lock, ttl)), nil
 		}
 		if !errors.Is(err, redislock.ErrNotObtained) {
@@ -112,7 +117,9 @@ func (s *Store) obtain(ctx context.Context, key string, ttl time.Duration) (*red
 // holder that takes longer than ttl (a slow refresh, then its save) keeps
 // it; ttl only bounds how long the lock outlives a holder that died. The
 // returned stop ends the renewing and reports whether the lease was lost
-// (taken over after Redis was unreachable for a whole ttl).
+// (taken over after Redis was unreachable for a whole ttl). Once a renewal
+// finds the lease lost it stops renewing; the holder learns of the loss at
+// its next fenced Save or Clear, or at its unlock.
 func keepAlive(lock *redislock.Lock, ttl time.Duration) (stop func() (lost bool)) {
 	done := make(chan struct{})
 	var lost atomic.Bool
@@ -149,14 +156,17 @@ func keepAlive(lock *redislock.Lock, ttl time.Duration) (stop func() (lost bool)
 }
 
 // unlockFunc returns the unlock of a held lock: it stops the renewing,
-// releases the lease and hands the Store's turn on, once; later calls
-// return nil.
+// unfences the Store's writes, releases the lease and hands the Store's turn
+// on, once; later calls return nil.
 func (s *Store) unlockFunc(lock *redislock.Lock, ttl time.Duration, stop func() bool) func(context.Context) error {
 	var once sync.Once
 	return func(ctx context.Context) error {
 		var err error
 		once.Do(func() {
 			stop()
+			// Before the release: a write between the two would be fenced
+			// by a lease that is no longer there.
+			s.setHeld("")
 			err = lock.Release(ctx)
 			<-s.turn
 		})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bsm/redislock"
@@ -29,7 +30,9 @@ var (
 
 // Store is a storage.TokenStore and storage.Locker that keeps the token as
 // JSON under one Redis key, with no Redis expiry. Lock is a lease on
-// [Store.LockKey], renewed while it is held (see [Store.Lock]).
+// [Store.LockKey], renewed while it is held (see [Store.Lock]). While the
+// Store holds its lock, its Save and Clear are fenced: they land only if the
+// lease is still this Store's (see [Store.Save]).
 //
 // Load returns storage.ErrNoToken when the key does not exist and an error
 // wrapping storage.ErrCorrupt when it holds something else than a token. A
@@ -52,18 +55,96 @@ type Store struct {
 	rdb    redis.UniversalClient
 	key    string
 	locker *redislock.Client
+	// fence is whether Save and Clear can check the lock: the script that
+	// does reads the lock key and writes the token key, so both must be on
+	// one server (see sameServer).
+	fence bool
 
 	// turn is a one-slot semaphore, full from a Lock until its unlock, so the
 	// Store has at most one holder at a time, even once the holder's lease
-	// ran out in Redis.
+	// ran out in Redis: a second holder would make the first one's saves
+	// pass the fence again.
 	turn chan struct{}
+	mu   sync.Mutex
+	held string // the lock key's value while this Store holds the lock, else ""
 }
 
 // New returns a [Store] that keeps the token under key in rdb, which can be
 // a *redis.Client, *redis.ClusterClient or *redis.Ring. The caller keeps
 // ownership of rdb and closes it when done.
 func New(rdb redis.UniversalClient, key string) *Store {
-	return &Store{rdb: rdb, key: key, locker: redislock.New(rdb), turn: make(chan struct{}, 1)}
+	return &Store{
+		rdb:    rdb,
+		key:    key,
+		locker: redislock.New(rdb),
+		fence:  sameServer(rdb, key),
+		turn:   make(chan struct{}, 1),
+	}
+}
+
+// sameServer reports whether key and key+":lock" are always on one Redis
+// server of rdb. A *redis.Client talks to one server (a failover client to
+// its master). A Cluster or a Ring spreads keys over servers, hashing only
+// the hash tag of a key that has one; key+":lock" has key's tag, so only a
+// key with one, such as "{myapp}:token", keeps both together. Any other
+// client is taken to shard.
+func sameServer(rdb redis.UniversalClient, key string) bool {
+	if _, ok := rdb.(*redis.Client); ok {
+		return true
+	}
+	return hasHashTag(key)
+}
+
+// hasHashTag reports whether key has a Redis Cluster hash tag: a non-empty
+// part between its first '{' and the first '}' after it.
+func hasHashTag(key string) bool {
+	open := strings.IndexByte(key, '{')
+	return open >= 0 && strings.IndexByte(key[open+1:], '}') > 0
+}
+
+// The fenced writes: KEYS[1] is the token key, KEYS[2] the lock key,
+// ARGV[1] the holder's lock value. They return 0, writing nothing, when the
+// lock key no longer holds that value.
+var (
+	fencedSet = redis.NewScript(`if redis.call("get", KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call("set", KEYS[1], ARGV[2])
+return 1`)
+	fencedDel = redis.NewScript(`if redis.call("get", KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call("del", KEYS[1])
+return 1`)
+)
+
+// holding returns the lock value to fence a write with, or "" when the
+// write is not fenced: the Store does not hold its lock, or cannot fence.
+func (s *Store) holding() string {
+	if !s.fence {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
+}
+
+func (s *Store) setHeld(value string) {
+	s.mu.Lock()
+	s.held = value
+	s.mu.Unlock()
+}
+
+// fenced runs one of the fenced scripts with the holder's lock value held.
+// A lease that ran out is an error wrapping storage.ErrLockExpired.
+func (s *Store) fenced(ctx context.Context, op string, script *redis.Script, held string, args ...any) error {
+	n, err := within(ctx, func(ctx context.Context) (int64, error) {
+		return script.Run(ctx, s.rdb, []string{s.key, s.LockKey()}, append([]any{held}, args...)...).Int64()
+	}, nil)
+	switch {
+	case err != nil:
+		return fmt.Errorf("redisstore: %s: %w", op, err)
+	case n == 0:
+		return fmt.Errorf("redisstore: %s: refused, lock %q: %w (held longer than its %v lease; another holder may have written since)",
+			op, s.LockKey(), storage.ErrLockExpired, s.lockTTL())
+	}
+	return nil
 }
 
 // Key returns the Redis key that holds the token.
@@ -100,6 +181,20 @@ func (s *Store) Load(ctx context.Context) (*oauth2.Token, error) {
 
 // Save writes tok to the key with one SET, which Redis applies atomically.
 // A nil tok is an error; use [Store.Clear] to remove the token.
+//
+// While the Store holds its lock (from a successful [Store.Lock] until its
+// unlock), Save is fenced: one Lua script does the SET only if
+// [Store.LockKey] still holds this Store's lease. Once the lease has run
+// out, Save writes nothing and returns an error wrapping
+// storage.ErrLockExpired, so a holder that stalled past its lease cannot
+// overwrite the token a newer holder saved. Any other error (Redis
+// unreachable) says nothing about the lease. Without the lock, Save is a
+// plain SET. A Save from any goroutine is fenced while the Store holds the
+// lock, not only the holder's.
+//
+// Fencing needs the token key and the lock key on one server: always so on
+// a *redis.Client; on a Cluster or a Ring only when the key has a hash tag,
+// as "{myapp}:token" has. Otherwise Save and Clear stay unfenced.
 func (s *Store) Save(ctx context.Context, tok *oauth2.Token) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: save: %w", err)
@@ -111,6 +206,9 @@ func (s *Store) Save(ctx context.Context, tok *oauth2.Token) error {
 	if err != nil {
 		return fmt.Errorf("redisstore: save: %w", err)
 	}
+	if held := s.holding(); held != "" {
+		return s.fenced(ctx, "save", fencedSet, held, b)
+	}
 	if _, err := within(ctx, func(ctx context.Context) (string, error) {
 		return s.rdb.Set(ctx, s.key, b, 0).Result()
 	}, nil); err != nil {
@@ -119,10 +217,16 @@ func (s *Store) Save(ctx context.Context, tok *oauth2.Token) error {
 	return nil
 }
 
-// Clear deletes the key. A missing key is not an error.
+// Clear deletes the key. A missing key is not an error. While the Store
+// holds its lock, Clear is fenced as [Store.Save] is: once the lease has
+// run out it deletes nothing and returns an error wrapping
+// storage.ErrLockExpired.
 func (s *Store) Clear(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: clear: %w", err)
+	}
+	if held := s.holding(); held != "" {
+		return s.fenced(ctx, "clear", fencedDel, held)
 	}
 	if _, err := within(ctx, func(ctx context.Context) (int64, error) {
 		return s.rdb.Del(ctx, s.key).Result()
