@@ -11,6 +11,35 @@
 // storage.ErrNoToken. Errors from this package start with "redisstore:" and
 // never contain a token value, so they are safe to log.
 //
+// # Fenced saves
+//
+// A holder can outlive its lease: a GC pause, a network partition or failing
+// renewals let the lease on the lock key run out while the holder still
+// thinks it holds the lock, and another process takes the lock, refreshes
+// and saves a newer token. With refresh-token rotation the first holder's
+// refresh token is then spent, and were its late save to land, every
+// process sharing the key would be logged out. So while a Store holds its
+// lock, its Save and Clear are fenced: one Lua script reads the lock key
+// and writes the token key only if the lock key still holds this Store's
+// lease value (redislock's token); otherwise nothing is written and the
+// error wraps storage.ErrLockExpired. A lease that ran out with nobody
+// taking the lock since is lost all the same: the store cannot tell it from
+// a holder that came and went. A Save or Clear while the Store does not
+// hold its lock is a plain SET or DEL.
+//
+// A Store has one holder at a time: the goroutines of a process that share
+// a Store wait for each other before they try Redis, also once the holder's
+// lease ran out, since a second holder on the Store would let the first
+// one's saves through the fence again. Every Save and Clear through the
+// Store while it holds the lock is fenced, the holder's or not.
+//
+// The script needs the token key and the lock key on one server. A
+// *redis.Client always has them there; a *redis.ClusterClient or a
+// *redis.Ring spreads keys over servers, and puts key+":lock" with key only
+// when key has a hash tag, as "{myapp}:token" has. For any other key on a
+// sharded client, Save and Clear under the lock stay unfenced rather than
+// fail.
+//
 // A minimal use:
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
