@@ -8,7 +8,9 @@
 //     auth.Options.Store and is lost when the process exits.
 //   - [File] keeps the token in a JSON file readable by its owner only,
 //     replaced atomically on every save. It is also a [Locker], so several
-//     processes on one machine can share a token.
+//     processes on one machine can share a token. It refuses a symlink, FIFO
+//     or directory at its path, and a directory anyone may write to that has
+//     no sticky bit.
 //
 // A third, in package storage/redisstore, keeps the token as JSON under one
 // Redis key. It is also a [Locker], so any number of processes on any number
