@@ -122,9 +122,16 @@ func (o outcome) errorType() string {
 }
 
 // end ends the span at now with the outcome and records the duration, the
-// first time it is called.
+// first time it is called. Attributes are built only for a span that
+// records or a histogram that measures: with the no-op providers an
+// attempt costs little more than its start.
 func (a *attempt) end(ctx context.Context, now time.Time, o outcome) {
 	if !a.ended.CompareAndSwap(false, true) {
+		return
+	}
+	recording, measuring := a.span.IsRecording(), a.in.duration.Enabled(ctx)
+	if !recording && !measuring {
+		a.span.End()
 		return
 	}
 	attrs := make([]attribute.KeyValue, 0, 5)
@@ -135,22 +142,26 @@ func (a *attempt) end(ctx context.Context, now time.Time, o outcome) {
 	if errType != "" {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
 	}
-	a.span.SetAttributes(attrs...)
-	if errType != "" {
-		// A status says why by itself; other failures say it in the
-		// axios error's message, which never holds a header, a body or a
-		// query.
-		var desc string
-		if o.resp == nil || o.resp.Status < 400 {
-			desc = errType
-			if o.axErr != nil {
-				desc = o.axErr.Message
+	if recording {
+		a.span.SetAttributes(attrs...)
+		if errType != "" {
+			// A status says why by itself; other failures say it in the
+			// axios error's message, which never holds a header, a body
+			// or a query.
+			var desc string
+			if o.resp == nil || o.resp.Status < 400 {
+				desc = errType
+				if o.axErr != nil {
+					desc = o.axErr.Message
+				}
 			}
+			a.span.SetStatus(codes.Error, desc)
 		}
-		a.span.SetStatus(codes.Error, desc)
 	}
 	a.span.End(trace.WithTimestamp(now))
-
+	if !measuring {
+		return
+	}
 	attrs = append(attrs, semconv.HTTPRequestMethodKey.String(string(a.method)))
 	if a.fullURL != "" {
 		attrs = append(attrs, semconv.ServerAddress(a.host), semconv.ServerPort(a.port))
