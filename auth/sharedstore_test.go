@@ -272,3 +272,56 @@ func TestWaiterIsNotSentAnAdoptedExpiredToken(t *testing.T) {
 	require.NoError(t, g.err)
 	assert.NotEqual(t, "Bearer old", g.data, "the request was sent with the adopted token although it had expired")
 }
+
+// downAtSaveRedis is a redisstore.Store whose next failSaves Saves fail as
+// if Redis were unreachable at that moment; its lock, lease renewal and
+// fencing are the real store's.
+type downAtSaveRedis struct {
+	*redisstore.Store
+	failSaves atomic.Int64
+}
+
+func (s *downAtSaveRedis) Save(ctx context.Context, tok *oauth2.Token) error {
+	for n := s.failSaves.Load(); n > 0; n = s.failSaves.Load() {
+		if s.failSaves.CompareAndSwap(n, n-1) {
+			return errors.New("redisstore: save: dial tcp: connect: connection refused")
+		}
+	}
+	return s.Store.Save(ctx, tok)
+}
+
+// TestProcessesSharingRedisWithRedisDownAtTheSave: two processes (each its
+// own Store on one Redis key), rotation on. Redis is unreachable exactly at
+// A's save of its refreshed token. A keeps the lock (its lease renewed) and
+// retries the save until it lands; B, refused meanwhile, waits for the lock
+// and adopts A's token: 1 refresh, 0 invalid_grant, no failure.
+func TestProcessesSharingRedisWithRedisDownAtTheSave(t *testing.T) {
+	ctx := context.Background()
+	rs := redistest.Start(t)
+	srv := newServer(t, authtest.Options{Rotate: true})
+	const key = "shared:downatsave"
+	ra := &downAtSaveRedis{Store: redisstore.New(rs.Client(), key)}
+	ra.LockTTL = 300 * time.Millisecond // the retries outlast it: the lease must be renewed
+	rb := redisstore.New(rs.Client(), key)
+	ca, cb := newClient(t, srv), newClient(t, srv)
+	a := newAuth(t, Options{Store: ra, Refresh: seed000(ca)})
+	b := newAuth(t, Options{Store: rb, Refresh: seed000(cb)})
+	login(t, a, ca, srv.Issue("demo"))
+	b.Install(cb)
+	_, err := cb.Get(ctx, "/api/x")
+	require.NoError(t, err, "B loads the shared token")
+
+	srv.Revoke()
+	ra.failSaves.Store(5)
+	_, err = ca.Get(ctx, "/api/x")
+	require.NoError(t, err, "A's refresh serves its request though Redis was down at the save")
+	_, err = cb.Get(ctx, "/api/x")
+	require.NoError(t, err, "B waits for A's lock and adopts the saved token")
+	t.Logf("refresh calls %d, invalid_grant %d, A's failed saves %d, B adopted %d",
+		srv.RefreshCalls(), srv.InvalidGrants(), a.Stats().SaveFails, b.Stats().Adopted)
+	assert.EqualValues(t, 1, srv.RefreshCalls())
+	assert.EqualValues(t, 0, srv.InvalidGrants())
+	assert.EqualValues(t, 5, a.Stats().SaveFails)
+	assert.EqualValues(t, 1, b.Stats().Adopted)
+	assert.Zero(t, a.Stats().Failures+b.Stats().Failures)
+}
