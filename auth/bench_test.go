@@ -151,6 +151,11 @@ func BenchmarkProactiveWindow(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			if inWindow { // the background refresh may not have reached the Refresher yet
+				for deadline := time.Now().Add(5 * time.Second); started.Load() == 0 && time.Now().Before(deadline); {
+					time.Sleep(time.Millisecond)
+				}
+			}
 			n := started.Load()
 			close(release)
 			for !idle(a)() {

@@ -98,7 +98,7 @@ func grantError(op string, err error) error {
 // retrieveError is a token endpoint's refusal with a text that is safe to
 // log: *oauth2.RetrieveError's own text has the server's error_description,
 // or its whole body, and a server may echo the refresh token in either.
-// Only an error code RFC 6749 defines is quoted: the field is the server's,
+// Only an error code RFC 6749 defines (sections 4.1.2.1 and 5.2) is quoted: the field is the server's,
 // and one that echoes its input would put a secret there.
 type retrieveError struct {
 	op      string
@@ -111,7 +111,8 @@ func (e *retrieveError) Error() string {
 	code := e.err.ErrorCode
 	switch code {
 	case "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
-		"unsupported_grant_type", "invalid_scope", "":
+		"unsupported_grant_type", "invalid_scope", "access_denied", "unsupported_response_type",
+		"server_error", "temporarily_unavailable", "":
 	default:
 		code = "(not an RFC 6749 code)"
 	}
