@@ -109,7 +109,7 @@ type Options struct {
 type Stats struct {
 	Refreshes int64 // successful refreshes this process made
 	Adopted   int64 // refreshes that found a newer token in a shared store instead
-	Failures  int64 // failed refreshes that logged the user out (not a shared store's outage)
+	Failures  int64 // failed refreshes (and logins), refused or transient
 	Retries   int64 // requests resent after a refresh or with a newer token
 	Waiting   int64 // goroutines waiting for a refresh right now
 	SaveFails int64 // refreshed tokens the store failed to save (kept in memory)
