@@ -33,12 +33,14 @@
 // one's saves through the fence again. Every Save and Clear through the
 // Store while it holds the lock is fenced, the holder's or not.
 //
-// The script needs the token key and the lock key on one server. A
-// *redis.Client always has them there; a *redis.ClusterClient or a
-// *redis.Ring spreads keys over servers, and puts key+":lock" with key only
-// when key has a hash tag, as "{myapp}:token" has. For any other key on a
-// sharded client, Save and Clear under the lock stay unfenced rather than
-// fail.
+// The script needs the token key and the lock key on one server. The lock
+// key is "{key}:lock" (key+":lock" when key already holds a hash tag, as
+// "{myapp}:token" does), which a *redis.ClusterClient or a *redis.Ring
+// hashes as it hashes key: both share a hash slot, and the store works
+// unchanged on a Redis Cluster, fenced. (Earlier versions used key+":lock"
+// for every key; processes of both versions sharing a key do not exclude
+// each other.) Only a key with a '}' but no hash tag, which no tag can
+// name, keeps key+":lock" and stays unfenced on a sharded client.
 //
 // A minimal use:
 //

@@ -194,7 +194,7 @@ func TestHolderSavesAndClears(t *testing.T) {
 	assert.Equal(t, time.Duration(-1), rdb.TTL(ctx, a.Key()).Val(), "the token key must not expire")
 	keys, err := rdb.Keys(ctx, "*").Result()
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"token", "token:lock"}, keys)
+	assert.ElementsMatch(t, []string{"token", "{token}:lock"}, keys)
 	assert.Greater(t, rdb.PTTL(ctx, a.LockKey()).Val(), time.Duration(0), "a fenced save changed the lock's lease")
 
 	require.NoError(t, a.Clear(ctx))
@@ -366,11 +366,10 @@ func TestFencingUnderConcurrency(t *testing.T) {
 	}
 }
 
-// On a Ring (and a Cluster) the token key and the lock key are on one
-// server only when the key has a hash tag: a script that reads the lock and
-// writes the token needs both. A key without one keeps working under the
-// lock, unfenced, instead of failing every save; a key with one is fenced.
-func TestRingFencesOnlyKeysWithAHashTag(t *testing.T) {
+// On a Ring (and a Cluster) the lock key "{key}:lock" is on the token key's
+// server, even for a key whose key+":lock" (the lock key of earlier
+// versions) is on the other one: a key without a hash tag is fenced too.
+func TestRingFencesEveryKey(t *testing.T) {
 	srvs := []*redistest.Server{redistest.Start(t), redistest.Start(t)}
 	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": srvs[0].Addr, "b": srvs[1].Addr}})
 	t.Cleanup(func() { _ = ring.Close() })
@@ -395,27 +394,34 @@ func TestRingFencesOnlyKeysWithAHashTag(t *testing.T) {
 		require.NoError(t, ring.Del(ctx, key).Err())
 		require.NoError(t, ring.Del(ctx, key+":lock").Err())
 	}
-	require.NotEmpty(t, split, "no key whose lock key is on the other server")
+	require.NotEmpty(t, split, "no key whose key+\":lock\" is on the other server")
 
-	s := redisstore.New(ring, split)
-	unlock, err := s.Lock(ctx)
+	for _, key := range []string{split, "{app}:token"} {
+		a := redisstore.New(ring, key)
+		b := redisstore.New(ring, key)
+		unlock, err := a.Lock(ctx)
+		require.NoError(t, err)
+		require.NoError(t, a.Save(ctx, named("T1")))
+		assert.Equal(t, shard(a.Key()), shard(a.LockKey()), "%s: the lock key is on the token key's server", key)
+		require.NoError(t, ring.Del(ctx, a.LockKey()).Err()) // the lease runs out
+		unlockB, err := b.Lock(ctx)
+		require.NoError(t, err)
+		require.NoError(t, b.Save(ctx, named("T2")))
+		assertLockLost(t, a.Save(ctx, named("T1")), "save")
+		assertStored(t, b, named("T2"))
+		require.NoError(t, unlockB(ctx))
+		require.ErrorIs(t, unlock(ctx), storage.ErrLockExpired)
+	}
+
+	// A key with a '}' but no hash tag cannot be named by one: its lock key
+	// is key+":lock", and a holder's save on a sharded client is unfenced
+	// rather than refused.
+	odd := redisstore.New(ring, "a{}b")
+	assert.Equal(t, "a{}b:lock", odd.LockKey())
+	unlock, err := odd.Lock(ctx)
 	require.NoError(t, err)
-	require.NoError(t, s.Save(ctx, named("T1")), "a holder's save on a key whose lock is on another server")
-	assertStored(t, s, named("T1"))
-	require.NoError(t, s.Clear(ctx))
+	require.NoError(t, odd.Save(ctx, named("T1")))
+	assertStored(t, odd, named("T1"))
+	require.NoError(t, odd.Clear(ctx))
 	require.NoError(t, unlock(ctx))
-
-	tagged := redisstore.New(ring, "{app}:token")
-	other := redisstore.New(ring, "{app}:token")
-	unlock, err = tagged.Lock(ctx)
-	require.NoError(t, err)
-	require.NoError(t, tagged.Save(ctx, named("T1")))
-	require.NoError(t, ring.Del(ctx, tagged.LockKey()).Err()) // the lease runs out
-	unlockOther, err := other.Lock(ctx)
-	require.NoError(t, err)
-	require.NoError(t, other.Save(ctx, named("T2")))
-	assertLockLost(t, tagged.Save(ctx, named("T1")), "save")
-	assertStored(t, other, named("T2"))
-	require.NoError(t, unlockOther(ctx))
-	require.ErrorIs(t, unlock(ctx), storage.ErrLockExpired)
 }

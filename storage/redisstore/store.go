@@ -77,22 +77,35 @@ func New(rdb redis.UniversalClient, key string) *Store {
 		rdb:    rdb,
 		key:    key,
 		locker: redislock.New(rdb),
-		fence:  sameServer(rdb, key),
+		fence:  sameServer(rdb, key, lockKey(key)),
 		turn:   make(chan struct{}, 1),
 	}
 }
 
-// sameServer reports whether key and key+":lock" are always on one Redis
-// server of rdb. A *redis.Client talks to one server (a failover client to
-// its master). A Cluster or a Ring spreads keys over servers, hashing only
-// the hash tag of a key that has one; key+":lock" has key's tag, so only a
-// key with one, such as "{myapp}:token", keeps both together. Any other
-// client is taken to shard.
-func sameServer(rdb redis.UniversalClient, key string) bool {
+// lockKey returns the lock key of key: "{key}:lock", or key+":lock" when
+// key already holds a hash tag. Either way a Redis Cluster or a Ring hashes
+// it as it hashes key, so both keys share a slot (a server). The one
+// exception is a key with a '}' and no hash tag, such as "a{}b": no tag can
+// name it, so its lock key is key+":lock", which only a single server keeps
+// with it.
+func lockKey(key string) string {
+	if hasHashTag(key) || strings.IndexByte(key, '}') >= 0 {
+		return key + ":lock"
+	}
+	return "{" + key + "}:lock"
+}
+
+// sameServer reports whether key and lock are always on one Redis server of
+// rdb. A *redis.Client talks to one server (a failover client to its
+// master). A Cluster or a Ring spreads keys over servers by the hash of a
+// key's hash tag, or of the whole key when it has none; keys that hash the
+// same part share a slot. A non-empty key always does with its lockKey but
+// for the exception lockKey names.
+func sameServer(rdb redis.UniversalClient, key, lock string) bool {
 	if _, ok := rdb.(*redis.Client); ok {
 		return true
 	}
-	return hasHashTag(key)
+	return key != "" && hashed(key) == hashed(lock)
 }
 
 // hasHashTag reports whether key has a Redis Cluster hash tag: a non-empty
@@ -100,6 +113,17 @@ func sameServer(rdb redis.UniversalClient, key string) bool {
 func hasHashTag(key string) bool {
 	open := strings.IndexByte(key, '{')
 	return open >= 0 && strings.IndexByte(key[open+1:], '}') > 0
+}
+
+// hashed returns the part of key that Redis Cluster (and go-redis's Ring)
+// hashes to place it: its hash tag, or the whole key when it has none.
+func hashed(key string) string {
+	if open := strings.IndexByte(key, '{'); open >= 0 {
+		if end := strings.IndexByte(key[open+1:], '}'); end > 0 {
+			return key[open+1 : open+1+end]
+		}
+	}
+	return key
 }
 
 // The fenced writes: KEYS[1] is the token key, KEYS[2] the lock key,
@@ -150,8 +174,12 @@ func (s *Store) fenced(ctx context.Context, op string, script *redis.Script, hel
 // Key returns the Redis key that holds the token.
 func (s *Store) Key() string { return s.key }
 
-// LockKey returns the Redis key of the lock, Key()+":lock".
-func (s *Store) LockKey() string { return s.key + ":lock" }
+// LockKey returns the Redis key of the lock: "{key}:lock", so that a Redis
+// Cluster or a Ring puts it in the token key's hash slot, or key+":lock"
+// when key already holds a hash tag (as "{myapp}:token" does). Earlier
+// versions used key+":lock" for every key: while processes of both kinds
+// share a key, they do not exclude each other.
+func (s *Store) LockKey() string { return lockKey(s.key) }
 
 // Load reads the token from the key. It returns storage.ErrNoToken when the
 // key does not exist.
@@ -192,9 +220,10 @@ func (s *Store) Load(ctx context.Context) (*oauth2.Token, error) {
 // plain SET. A Save from any goroutine is fenced while the Store holds the
 // lock, not only the holder's.
 //
-// Fencing needs the token key and the lock key on one server: always so on
-// a *redis.Client; on a Cluster or a Ring only when the key has a hash tag,
-// as "{myapp}:token" has. Otherwise Save and Clear stay unfenced.
+// Fencing needs the token key and the lock key on one server, which
+// [Store.LockKey] ensures on any client, a Cluster or a Ring included: the
+// script runs in the token key's hash slot. (The one exception, a key with
+// a '}' but no hash tag, stays unfenced on a Cluster or a Ring.)
 func (s *Store) Save(ctx context.Context, tok *oauth2.Token) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: save: %w", err)

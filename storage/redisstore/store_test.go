@@ -32,7 +32,8 @@ func TestStoresTokenAsJSONInOneKey(t *testing.T) {
 	ctx := t.Context()
 	s := redisstore.New(rdb, "app:token")
 	assert.Equal(t, "app:token", s.Key())
-	assert.Equal(t, "app:token:lock", s.LockKey())
+	assert.Equal(t, "{app:token}:lock", s.LockKey())
+	assert.Equal(t, "{app}:token:lock", redisstore.New(rdb, "{app}:token").LockKey(), "a key with a hash tag keeps it")
 	require.NoError(t, s.Save(ctx, secret))
 
 	keys, err := rdb.Keys(ctx, "*").Result()
@@ -155,7 +156,7 @@ func TestLockExcludesOtherStoreValuesOnTheSameKey(t *testing.T) {
 	defer cancel()
 	_, err = b.Lock(ctx)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.True(t, strings.HasPrefix(err.Error(), `redisstore: lock "shared:lock": `), err.Error())
+	assert.True(t, strings.HasPrefix(err.Error(), `redisstore: lock "{shared}:lock": `), err.Error())
 
 	require.NoError(t, unlock(t.Context()))
 	unlockB, err := b.Lock(t.Context())
@@ -169,7 +170,7 @@ func TestLockWaitsPastItsTTLWhenCtxHasNoDeadline(t *testing.T) {
 	// A holder that never unlocks, with a lease shorter than the waiter's:
 	// redislock alone would give up after the waiter's TTL.
 	start := time.Now() // before the SET: the holder's 600ms count from here at the latest
-	require.NoError(t, rdb.Set(t.Context(), "k:lock", "someone-else", 600*time.Millisecond).Err())
+	require.NoError(t, rdb.Set(t.Context(), "{k}:lock", "someone-else", 600*time.Millisecond).Err())
 	s := redisstore.New(rdb, "k")
 	s.LockTTL = 200 * time.Millisecond
 	unlock, err := s.Lock(context.WithoutCancel(t.Context()))
