@@ -45,6 +45,7 @@ type Server struct {
 	dir    string
 	ownDir bool // dir was made by StartProcess and is removed by Close
 	port   int
+	extra  []string // more redis-server arguments, such as a cluster node's
 
 	mu      sync.Mutex
 	proc    *process // nil while stopped
@@ -100,8 +101,8 @@ func StartProcess() (*Server, error) {
 	return s, nil
 }
 
-func start(bin, dir string, ownDir bool) (*Server, error) {
-	s := &Server{bin: bin, dir: dir, ownDir: ownDir}
+func start(bin, dir string, ownDir bool, extra ...string) (*Server, error) {
+	s := &Server{bin: bin, dir: dir, ownDir: ownDir, extra: extra}
 	// A free port can be taken by someone else between our probe and the
 	// server's bind; then the server exits at once, and another port is tried.
 	var err error
@@ -137,14 +138,15 @@ func (s *Server) launch() (*process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redistest: %w", err)
 	}
-	cmd := exec.Command(s.bin,
+	args := []string{
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
 		"--dir", s.dir,
 		"--daemonize", "no",
-	)
+	}
+	cmd := exec.Command(s.bin, append(args, s.extra...)...)
 	// An *os.File needs no copying goroutine, and the log survives a failed
 	// start for the error message.
 	cmd.Stdout, cmd.Stderr = logf, logf

@@ -145,3 +145,24 @@ func TestReadinessChecksTheServerIsOurs(t *testing.T) {
 	assert.NoError(t, ours(s.Addr, pid))
 	assert.ErrorContains(t, ours(s.Addr, pid+1), "another redis-server answers")
 }
+
+func TestStartClusterServesEverySlot(t *testing.T) {
+	c := StartCluster(t, 3)
+	require.Len(t, c.Addrs, 3)
+	rdb := c.Client()
+	ctx := t.Context()
+	slots, err := rdb.ClusterSlots(ctx).Result()
+	require.NoError(t, err)
+	covered := 0
+	for _, s := range slots {
+		covered += s.End - s.Start + 1
+	}
+	assert.Equal(t, 16384, covered, "every slot is served")
+	assert.Len(t, slots, 3, "three masters, no replicas")
+	// Keys in different slots land on different nodes and read back.
+	for i := range 20 {
+		k := fmt.Sprintf("k%d", i)
+		require.NoError(t, rdb.Set(ctx, k, i, 0).Err())
+		assert.Equal(t, fmt.Sprint(i), rdb.Get(ctx, k).Val())
+	}
+}
