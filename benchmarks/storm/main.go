@@ -8,6 +8,7 @@
 //	go run ./benchmarks/storm                        # N = 10, 100, 1000, 10000
 //	go run ./benchmarks/storm -n 50,500 -clients axios,naive
 //	go run ./benchmarks/storm -procs 4 -store redis  # 4 processes, one Redis store
+//	go run ./benchmarks/storm -procs 4 -store redis-cluster  # on a 3-node Redis Cluster
 //
 // It also measures the time of one refresh plus one request (the least a
 // request with a revoked token can cost) and the memory each request holds
@@ -79,9 +80,9 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.memReps, "mem-reps", 3, "repetitions of the memory measurement (median)")
 	fs.IntVar(&o.reps, "reps", 21, "repetitions of the one-refresh-plus-one-request baseline (median)")
 	fs.IntVar(&o.procs, "procs", 1, "run the storm in this many OS processes sharing -store (1: the single-process comparison)")
-	fs.StringVar(&o.store, "store", "redis", "with -procs > 1: the shared token store, redis or file")
+	fs.StringVar(&o.store, "store", "redis", "with -procs > 1: the shared token store, redis, redis-cluster or file")
 	fs.BoolVar(&o.contrast, "contrast", true, "with -procs > 1: also run each process on its own memory store, for contrast (expected to fail under rotation)")
-	fs.StringVar(&o.redisAddr, "redis", "", "with -store redis: the Redis address; empty starts a redis-server from PATH")
+	fs.StringVar(&o.redisAddr, "redis", "", "with -store redis: the Redis address; with -store redis-cluster: the cluster's node addresses, comma-separated; empty starts a redis-server (a 3-node cluster) from PATH")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "time limit of each storm")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write the heap profile taken while the -mem-n requests wait to this file, and the baseline's to this file + \".base\" (for go tool pprof -diff_base); profiles every allocation: slow")
 	if err := fs.Parse(args); err != nil {
@@ -107,8 +108,8 @@ func parseFlags(args []string) (options, error) {
 	if o.conns < 1 || o.procs < 1 || o.reps < 1 || o.memReps < 1 || o.count < 1 {
 		return o, fmt.Errorf("-conns, -procs, -reps, -mem-reps and -count must be at least 1")
 	}
-	if o.procs > 1 && o.store != "redis" && o.store != "file" {
-		return o, fmt.Errorf("-store %q: a store shared by processes is redis or file", o.store)
+	if o.procs > 1 && o.store != "redis" && o.store != "redis-cluster" && o.store != "file" {
+		return o, fmt.Errorf("-store %q: a store shared by processes is redis, redis-cluster or file", o.store)
 	}
 	return o, nil
 }
@@ -240,7 +241,7 @@ func runMulti(ctx context.Context, o options, w *os.File) int {
 		stores = append(stores, "memory")
 	}
 	addr := ""
-	if o.store == "redis" {
+	if o.store == "redis" || o.store == "redis-cluster" {
 		var stop func()
 		var err error
 		addr, stop, err = redisFor(o)
@@ -249,7 +250,7 @@ func runMulti(ctx context.Context, o options, w *os.File) int {
 			return 2
 		}
 		defer stop()
-		fmt.Fprintf(w, "# redis at %s\n", addr)
+		fmt.Fprintf(w, "# %s at %s\n", o.store, addr)
 	}
 	status := 0
 	var results []procsResult

@@ -30,8 +30,8 @@ const childEnv = "AXIOS_STORM_CHILD"
 // childConfig is what one child process of a multi-process storm needs.
 type childConfig struct {
 	URL   string        `json:"url"`   // the authtest server
-	Store string        `json:"store"` // redis, file or memory
-	Redis string        `json:"redis"` // redis address
+	Store string        `json:"store"` // redis, redis-cluster, file or memory
+	Redis string        `json:"redis"` // redis address, or cluster addresses, comma-separated
 	Key   string        `json:"key"`   // redis key, or file path
 	Token *oauth2.Token `json:"token"` // the login, for a memory store
 	N     int           `json:"n"`
@@ -70,6 +70,13 @@ func redisFor(o options) (addr string, stop func(), err error) {
 	if o.redisAddr != "" {
 		return o.redisAddr, func() {}, nil
 	}
+	if o.store == "redis-cluster" {
+		c, err := redistest.StartClusterProcess(3)
+		if err != nil {
+			return "", nil, fmt.Errorf("storm: -store redis-cluster without -redis: %w", err)
+		}
+		return strings.Join(c.Addrs, ","), func() { _ = c.Close() }, nil
+	}
 	s, err := redistest.StartProcess()
 	if err != nil {
 		return "", nil, fmt.Errorf("storm: -store redis without -redis: %w", err)
@@ -88,8 +95,8 @@ func runProcs(ctx context.Context, store string, n int, o options, redisAddr str
 	tok := srv.Issue(authtest.DefaultUser)
 	cfg := childConfig{URL: srv.URL, Store: store, N: n, Conns: o.conns}
 	switch store {
-	case "redis":
-		rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
+	case "redis", "redis-cluster":
+		rdb := newRedis(store, redisAddr, 0)
 		defer rdb.Close()
 		cfg.Redis = redisAddr
 		cfg.Key = fmt.Sprintf("axios-storm:%d:%d:%d", os.Getpid(), n, time.Now().UnixNano())
@@ -111,7 +118,7 @@ func runProcs(ctx context.Context, store string, n int, o options, redisAddr str
 	case "memory":
 		cfg.Token = tok
 	default:
-		return res, fmt.Errorf("storm: unknown -store %q (redis, file or memory)", store)
+		return res, fmt.Errorf("storm: unknown -store %q (redis, redis-cluster, file or memory)", store)
 	}
 	env, err := json.Marshal(cfg)
 	if err != nil {
@@ -210,8 +217,8 @@ func child(raw string) error {
 	ctx := context.Background()
 	var st storage.TokenStore
 	switch cfg.Store {
-	case "redis":
-		rdb := redis.NewClient(&redis.Options{Addr: cfg.Redis, PoolSize: 4})
+	case "redis", "redis-cluster":
+		rdb := newRedis(cfg.Store, cfg.Redis, 4)
 		defer rdb.Close()
 		st = redisstore.New(rdb, cfg.Key)
 	case "file":
@@ -273,4 +280,14 @@ func summarizeProcs(runs []procsResult) procsResult {
 	}
 	out.wall, out.p99 = medianDuration(walls), medianDuration(p99s)
 	return out
+}
+
+// newRedis returns a client for store "redis" (one server at addr) or
+// "redis-cluster" (a ClusterClient on the comma-separated addr). A zero
+// poolSize is go-redis's default (per node on a cluster).
+func newRedis(store, addr string, poolSize int) redis.UniversalClient {
+	if store == "redis-cluster" {
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(addr, ","), PoolSize: poolSize})
+	}
+	return redis.NewClient(&redis.Options{Addr: addr, PoolSize: poolSize})
 }

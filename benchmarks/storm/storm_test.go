@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,4 +107,14 @@ func TestParseFlags(t *testing.T) {
 	require.Error(t, err)
 	_, err = parseFlags([]string{"-procs", "4", "-store", "memory"})
 	require.Error(t, err)
+}
+
+func TestProcsSharingRedisClusterRefreshOnce(t *testing.T) {
+	c := redistest.StartCluster(t, 3)
+	r, err := runProcs(context.Background(), "redis-cluster", 20, testOptions(), strings.Join(c.Addrs, ","))
+	require.NoError(t, err)
+	require.EqualValues(t, 1, r.refreshCalls, "refresh calls across processes")
+	require.Zero(t, r.invalidGrants)
+	require.Zero(t, r.failures, "first: %s", r.firstErr)
+	require.EqualValues(t, 1, r.refreshes)
 }
