@@ -204,6 +204,11 @@ func setDefaultContentType(cfg *Config, ctype string) {
 // send is the default adapter: it builds the request from cfg and sends it
 // through the resty client's *http.Client.
 func (c *Client) send(ctx context.Context, cfg *Config) (*Response, error) {
+	var trace *timingTrace
+	if cfg.Timings {
+		trace = &timingTrace{start: time.Now()}
+		ctx = trace.withTrace(ctx)
+	}
 	req, err := newRequest(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -231,6 +236,10 @@ func (c *Client) send(ctx context.Context, cfg *Config) (*Response, error) {
 		Headers:    raw.Header,
 		Config:     cfg,
 		Request:    raw.Request,
+		Proto:      raw.Proto,
+	}
+	if trace != nil {
+		resp.Timings = trace.result()
 	}
 	if resp.Request == nil {
 		resp.Request = req
@@ -264,9 +273,9 @@ func (c *Client) send(ctx context.Context, cfg *Config) (*Response, error) {
 // headers, so a retry of cfg starts from what the caller and the
 // interceptors set.
 func newRequest(ctx context.Context, cfg *Config) (*http.Request, error) {
-	fullURL, err := buildURL(cfg.BaseURL, cfg.URL, cfg.Params, false)
+	fullURL, err := buildURL(cfg, false)
 	if err != nil {
-		return nil, &Error{Message: err.Error(), Code: CodeInvalidURL, Config: cfg, Err: err}
+		return nil, urlFailure(cfg, err)
 	}
 	body, err := encodeBody(cfg)
 	if err != nil {

@@ -88,6 +88,14 @@ func (c *Client) Resty() *resty.Client {
 	return c.resty
 }
 
+// GetURI returns the URL cfg would be sent to, merged over the client's
+// defaults as a request is (BaseURL, PathParams, Params and its serializer),
+// as axios's instance.getUri. Interceptors do not run. Errors are as
+// [Config.FullURL]'s.
+func (c *Client) GetURI(cfg Config) (string, error) {
+	return mergeConfig(&c.Defaults, &cfg).FullURL()
+}
+
 // CloseIdleConnections closes the idle keep-alive connections of the
 // client's *http.Client, as http.Client.CloseIdleConnections does; requests
 // in flight are not interrupted, and later requests open new connections.
@@ -248,6 +256,9 @@ func (c *Client) Put(ctx context.Context, url string, data any, cfg ...Config) (
 func (c *Client) Patch(ctx context.Context, url string, data any, cfg ...Config) (*Response, error) {
 	return c.Request(ctx, withMethod(http.MethodPatch, url, data, cfg))
 }
+
+// GetURI returns the URL cfg would be sent to through [Default].
+func GetURI(cfg Config) (string, error) { return Default.GetURI(cfg) }
 
 // Request sends cfg through [Default].
 func Request(ctx context.Context, cfg Config) (*Response, error) { return Default.Request(ctx, cfg) }

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,13 +28,33 @@ type Config struct {
 	// URL is the request's URL, absolute or relative to BaseURL.
 	URL string
 	// BaseURL is joined to a relative URL as axios joins them: exactly one
-	// slash between the two. An absolute or protocol-relative URL wins.
+	// slash between the two. An absolute or protocol-relative URL wins,
+	// unless AllowAbsoluteURLs says no.
 	BaseURL string
-	// Headers are sent with the request; merged per key, request over instance.
+	// AllowAbsoluteURLs, set to false, joins every URL to BaseURL, absolute
+	// or not, as axios's allowAbsoluteUrls: false does: a URL a user
+	// supplied ("https://elsewhere/x") cannot take the request, and its
+	// credentials, off BaseURL's host. nil: the instance's; neither set:
+	// true. It has no effect without a BaseURL.
+	AllowAbsoluteURLs *bool
+	// Headers are sent with the request; merged per key, request over
+	// instance (a key with no values removes the instance's, as axios's
+	// null does).
 	Headers http.Header
 	// Params are added to the URL's query, after any query the URL already
-	// has; merged per key, request over instance.
+	// has; merged per key, request over instance (a key with no values
+	// removes the instance's).
 	Params url.Values
+	// PathParams fill the URL's "{name}" placeholders (BaseURL's too), each
+	// value path-escaped, so "a/b" stays one segment and "." or ".." cannot
+	// climb out of it. With PathParams set, a placeholder left without a
+	// value fails the request with [CodeBadOptionValue] rather than being
+	// sent as "%7Bname%7D". Merged per key, request over instance.
+	PathParams map[string]string
+	// ParamsSerializer writes Params as the query string; nil:
+	// url.Values.Encode (keys sorted). [BracketParams] writes axios's
+	// default "ids[]=1&ids[]=2" form.
+	ParamsSerializer func(url.Values) string
 	// Data is the body: nil sends none; []byte and string are sent as given;
 	// an io.Reader is read once and its bytes put in Data, so a retry
 	// through the instance sends the same bytes; an io.ReadSeeker (a file)
@@ -43,8 +64,10 @@ type Config struct {
 	// follows the kind unless a header sets it. Data set in the instance's
 	// defaults is shared by its requests, not copied.
 	Data any
-	// Timeout bounds the request from dispatch until its body is read;
-	// 0 means none. Exceeding it fails with [CodeConnAborted].
+	// Timeout bounds the request from dispatch until its body is read.
+	// 0: the instance's, or none; [NoTimeout]: none, whatever the instance
+	// says (axios's timeout: 0 on one request). Exceeding it fails with
+	// [CodeConnAborted].
 	Timeout time.Duration
 	// ValidateStatus decides which statuses succeed; nil: 200 <= status < 300.
 	ValidateStatus func(status int) bool
@@ -55,12 +78,14 @@ type Config struct {
 	// resends after a 401). Merged per key; the values are shared, not
 	// copied.
 	Meta map[string]any
-	// ResponseType "" reads the body into Response.Data; ResponseStream leaves
-	// it in Response.Body for the caller to read and close.
+	// ResponseType "" (the instance's, or bytes) and [ResponseBytes] read
+	// the body into Response.Data; [ResponseStream] leaves it in
+	// Response.Body for the caller to read and close.
 	ResponseType ResponseType
-	// MaxContentLength caps the response body in bytes; 0 means no limit.
-	// A longer body fails with [CodeBadResponse]. A ResponseStream body is
-	// the caller's to bound, as in axios.
+	// MaxContentLength caps the response body in bytes. 0: the instance's,
+	// or no limit; -1: no limit, whatever the instance says. A longer body
+	// fails with [CodeBadResponse]. A ResponseStream body is the caller's
+	// to bound, as in axios.
 	MaxContentLength int64
 	// MaxRedirects caps the redirects followed: 0 means up to 10 (net/http's
 	// own default policy stops at the 10th); [NoRedirects] returns the 3xx
@@ -78,12 +103,20 @@ type Config struct {
 	OnDownloadProgress func(Progress)
 	// Adapter sends the request; nil uses the client's resty client.
 	Adapter Adapter
+	// Timings, when true on the request or the instance, fills
+	// Response.Timings with where the time went (DNS, connect, TLS, the
+	// server's wait), as the default adapter's httptrace saw it.
+	Timings bool
 
 	// seekStart remembers where an io.ReadSeeker body started, so a retry of
 	// this config rewinds it there.
 	seekStart int64
 	seekSet   bool
 }
+
+// NoTimeout, as a request's Config.Timeout, sends it with no timeout even
+// when the instance has one, as axios's timeout: 0 on one request does.
+const NoTimeout time.Duration = -1
 
 // NoRedirects, as Config.MaxRedirects, follows no redirect: a 3xx response is
 // returned (and judged by ValidateStatus) as it is, like axios's maxRedirects: 0.
@@ -98,8 +131,14 @@ type BasicAuth struct {
 // ResponseType says how the response body is delivered.
 type ResponseType string
 
-// ResponseStream leaves the body unread in Response.Body, for large downloads.
-const ResponseStream ResponseType = "stream"
+const (
+	// ResponseBytes reads the body into Response.Data: the default, and the
+	// way for one request to undo an instance's ResponseStream.
+	ResponseBytes ResponseType = "bytes"
+	// ResponseStream leaves the body unread in Response.Body, for large
+	// downloads.
+	ResponseStream ResponseType = "stream"
+)
 
 // Progress reports a transfer's state to OnUploadProgress and
 // OnDownloadProgress.
@@ -135,6 +174,18 @@ func mergeConfig(base, req *Config) *Config {
 	}
 	out.Headers = mergeHeader(base.Headers, req.Headers)
 	out.Params = mergeValues(base.Params, req.Params)
+	if len(base.PathParams) > 0 {
+		out.PathParams = mergeMap(base.PathParams, req.PathParams)
+	} else if req.PathParams != nil {
+		out.PathParams = maps.Clone(req.PathParams)
+	}
+	if out.ParamsSerializer == nil {
+		out.ParamsSerializer = base.ParamsSerializer
+	}
+	if out.AllowAbsoluteURLs == nil {
+		out.AllowAbsoluteURLs = base.AllowAbsoluteURLs
+	}
+	out.Timings = out.Timings || base.Timings
 	out.Meta = mergeMap(base.Meta, req.Meta)
 	if out.Data == nil {
 		out.Data = base.Data
@@ -222,25 +273,36 @@ func mergeValues(base, over url.Values) url.Values {
 	return out
 }
 
-func mergeMap(base, over map[string]any) map[string]any {
+func mergeMap[V any](base, over map[string]V) map[string]V {
 	if len(base) == 0 && len(over) == 0 {
 		return nil
 	}
-	out := make(map[string]any, len(base)+len(over))
+	out := make(map[string]V, len(base)+len(over))
 	maps.Copy(out, base)
 	maps.Copy(out, over)
 	return out
 }
 
-// FullURL returns the URL the request goes to: BaseURL joined with URL, and
-// Params added to its query, as axios's getUri. A URL that cannot be parsed
-// gives an [*Error] with [CodeInvalidURL].
+// FullURL returns the URL the request goes to: BaseURL joined with URL,
+// PathParams filled in and Params added to its query, as axios's getUri. A URL
+// that cannot be parsed gives an [*Error] with [CodeInvalidURL]; one whose
+// scheme is not http or https, [CodeBadRequest]. It uses c alone; see
+// [Client.GetURI] for a Config merged over an instance's defaults.
 func (c *Config) FullURL() (string, error) {
-	u, err := buildURL(c.BaseURL, c.URL, c.Params, true)
+	u, err := buildURL(c, true)
 	if err != nil {
-		return "", &Error{Message: err.Error(), Code: CodeInvalidURL, Config: c, Err: err}
+		return "", urlFailure(c, err)
 	}
 	return u, nil
+}
+
+// urlFailure is err, from buildURL, as the *Error a request fails with.
+func urlFailure(cfg *Config, err error) *Error {
+	code := CodeInvalidURL
+	if ue, ok := err.(*urlError); ok && ue.code != "" {
+		code = ue.code
+	}
+	return &Error{Message: err.Error(), Code: code, Config: cfg, Err: err}
 }
 
 // isAbsoluteURL mirrors axios's helpers/isAbsoluteURL: a scheme followed by
@@ -271,50 +333,168 @@ func combineURLs(base, rel string) string {
 	return strings.TrimRight(base, "/") + "/" + strings.TrimLeft(rel, "/")
 }
 
-type urlError struct{ msg string }
+// urlError is a URL that cannot be sent; code, when set, is the axios code
+// it fails with (CodeInvalidURL otherwise).
+type urlError struct{ msg, code string }
 
 func (e *urlError) Error() string { return e.msg }
 
-// buildURL joins base and rel and adds params. strict parses the result even
-// when nothing needs adding, for callers that have no later parse to rely on.
-func buildURL(base, rel string, params url.Values, strict bool) (string, error) {
-	full := rel
-	if base != "" && !isAbsoluteURL(rel) {
-		full = combineURLs(base, rel)
+// joinURL mirrors axios's buildFullPath: URL joined to BaseURL unless it is
+// absolute and absolute URLs are allowed.
+func joinURL(cfg *Config) string {
+	if cfg.BaseURL == "" {
+		return cfg.URL
 	}
+	if isAbsoluteURL(cfg.URL) && (cfg.AllowAbsoluteURLs == nil || *cfg.AllowAbsoluteURLs) {
+		return cfg.URL
+	}
+	return combineURLs(cfg.BaseURL, cfg.URL)
+}
+
+// buildURL returns the URL cfg is sent to: joined, path params filled in,
+// params added. strict parses the result even when nothing needs adding,
+// for callers that have no later parse to rely on.
+func buildURL(cfg *Config, strict bool) (string, error) {
+	full := joinURL(cfg)
 	if full == "" {
-		return "", &urlError{"invalid URL: empty"}
+		return "", &urlError{msg: "invalid URL: empty"}
+	}
+	if len(cfg.PathParams) > 0 {
+		var err error
+		if full, err = fillPathParams(full, cfg.PathParams); err != nil {
+			return "", err
+		}
 	}
 	if strings.HasPrefix(full, "//") {
 		// Protocol-relative: Go has no page to inherit a scheme from.
 		full = "http:" + full
 	}
+	params := cfg.Params
 	if !strict && len(params) == 0 && hasHTTPHost(full) {
-		// The common case needs no parse here: resty parses the URL anyway,
-		// and classify reports its parse error as ERR_INVALID_URL.
+		// The common case needs no parse here: http.NewRequest parses the
+		// URL anyway, and its parse error is reported as ERR_INVALID_URL.
 		return full, nil
 	}
 	u, err := url.Parse(full)
 	if err != nil {
-		return "", &urlError{"invalid URL: " + redactURLError(err)}
+		return "", &urlError{msg: "invalid URL: " + redactURLError(err)}
+	}
+	if u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
+		// axios's http adapter: "Unsupported protocol ftp:", ERR_BAD_REQUEST.
+		return "", &urlError{msg: "unsupported protocol " + strconv.Quote(u.Scheme+":"), code: CodeBadRequest}
 	}
 	if u.Scheme == "" || u.Host == "" {
-		return "", &urlError{"invalid URL " + strconv.Quote(redactURL(u)) + ": need an absolute URL or a BaseURL"}
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", &urlError{"invalid URL: unsupported scheme " + strconv.Quote(u.Scheme)}
+		return "", &urlError{msg: "invalid URL " + strconv.Quote(redactURL(u)) + ": need an absolute URL or a BaseURL"}
 	}
 	if len(params) == 0 {
 		return full, nil
 	}
-	enc := params.Encode()
+	var enc string
+	if cfg.ParamsSerializer != nil {
+		enc = cfg.ParamsSerializer(params)
+	} else {
+		enc = params.Encode()
+	}
 	switch {
+	case enc == "":
 	case u.RawQuery == "":
 		u.RawQuery = enc
 	default:
 		u.RawQuery += "&" + enc
 	}
 	return u.String(), nil
+}
+
+// fillPathParams replaces each "{name}" in s that params names with its
+// path-escaped value. A placeholder params does not name is an error.
+func fillPathParams(s string, params map[string]string) (string, error) {
+	var b strings.Builder
+	for {
+		open := strings.IndexByte(s, '{')
+		if open < 0 {
+			break
+		}
+		end := strings.IndexByte(s[open:], '}')
+		if end < 0 {
+			break
+		}
+		end += open
+		name := s[open+1 : end]
+		v, ok := params[name]
+		if !ok {
+			return "", &urlError{msg: "path param " + strconv.Quote(name) + " has no value in PathParams", code: CodeBadOptionValue}
+		}
+		b.WriteString(s[:open])
+		b.WriteString(escapePathParam(v))
+		s = s[end+1:]
+	}
+	if b.Len() == 0 {
+		return s, nil
+	}
+	b.WriteString(s)
+	return b.String(), nil
+}
+
+// escapePathParam escapes v as one path segment: url.PathEscape, and the
+// dot segments "." and ".." escaped too, since a server that cleans the path
+// would otherwise climb out of the segment.
+func escapePathParam(v string) string {
+	switch v {
+	case ".":
+		return "%2E"
+	case "..":
+		return "%2E%2E"
+	}
+	return url.PathEscape(v)
+}
+
+// BracketParams is a [Config.ParamsSerializer] that writes params as axios's
+// default serializer does: a key with several values gets "[]" ("ids[]=1&
+// ids[]=2"), keys are sorted, and values are escaped as axios's buildURL
+// escapes them (encodeURIComponent, then ':', '$', ',', '[', ']' kept and a
+// space as '+'). A key with one value is written bare, since url.Values
+// cannot tell it from a one-element array.
+func BracketParams(params url.Values) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		vs := params[k]
+		key := axiosEscape(k)
+		if len(vs) > 1 {
+			key += "[]"
+		}
+		for _, v := range vs {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(key)
+			b.WriteByte('=')
+			b.WriteString(axiosEscape(v))
+		}
+	}
+	return b.String()
+}
+
+// axiosEscape is axios's buildURL encode: encodeURIComponent, which keeps
+// A-Z a-z 0-9 - _ . ! ~ * ' ( ), then ':', '$', ',', '[' and ']' unescaped
+// again and '%20' as '+'.
+func axiosEscape(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			strings.IndexByte("-_.!~*'():$,[]", c) >= 0:
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('+')
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
 }
 
 // hasHTTPHost reports whether s starts with http:// or https:// (any case)

@@ -11,7 +11,9 @@ import (
 // Error codes carried by [Error.Code]. The strings are axios's, so code ported
 // from JavaScript can compare against the same values.
 const (
-	// CodeBadRequest is a response whose status ValidateStatus rejected, in 400–499.
+	// CodeBadRequest is a response whose status ValidateStatus rejected, in
+	// 400–499, or a URL whose scheme is not http or https (axios's
+	// "Unsupported protocol").
 	CodeBadRequest = "ERR_BAD_REQUEST"
 	// CodeBadResponse is any other rejected status (5xx, 3xx with redirects off),
 	// or a response body over Config.MaxContentLength.

@@ -230,8 +230,18 @@ func (c Config) Format(f fmt.State, verb rune) {
 	if c.Headers != nil {
 		w.value("Headers", redactHeader(c.Headers))
 	}
+	if c.AllowAbsoluteURLs != nil {
+		w.value("AllowAbsoluteURLs", *c.AllowAbsoluteURLs)
+	}
 	if c.Params != nil {
 		w.value("Params", redactValues(c.Params))
+	}
+	if c.PathParams != nil {
+		// Keys only: a path segment may be a token (a reset link's).
+		w.note("PathParams", fmt.Sprint(metaKeys(c.PathParams)))
+	}
+	if c.ParamsSerializer != nil {
+		w.note("ParamsSerializer", "func")
 	}
 	if c.Data != nil {
 		w.note("Data", describeData(c.Data))
@@ -267,12 +277,15 @@ func (c Config) Format(f fmt.State, verb rune) {
 	if c.Adapter != nil {
 		w.note("Adapter", "func")
 	}
+	if c.Timings {
+		w.value("Timings", true)
+	}
 	w.end()
 }
 
 // metaKeys are what a Config shows of its Meta: the values are
 // interceptors' state, which may hold a token (the auth pair's does).
-func metaKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
+func metaKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // LogValue is the Config as a slog group of its fields that are set,
 // redacted as [Config.Format] redacts them.
@@ -388,6 +401,12 @@ func (r Response) Format(f fmt.State, verb rune) {
 	if r.Duration != 0 {
 		w.value("Duration", r.Duration)
 	}
+	if r.Proto != "" {
+		w.value("Proto", r.Proto)
+	}
+	if r.Timings != nil {
+		w.value("Timings", *r.Timings)
+	}
 	if r.Request != nil {
 		w.note("Request", describeRequest(r.Request))
 	}
@@ -416,6 +435,9 @@ func (r Response) LogValue() slog.Value {
 	}
 	if r.Duration != 0 {
 		attrs = append(attrs, slog.Duration("duration", r.Duration))
+	}
+	if r.Proto != "" {
+		attrs = append(attrs, slog.String("proto", r.Proto))
 	}
 	if r.Request != nil {
 		attrs = append(attrs, slog.String("request", describeRequest(r.Request)))

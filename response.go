@@ -28,6 +28,8 @@ type Response struct {
 	Request    *http.Request
 	Duration   time.Duration
 	Body       io.ReadCloser // set only for ResponseStream
+	Proto      string        // the protocol the response came over: "HTTP/1.1", "HTTP/2.0"
+	Timings    *Timings      // where the time went; set only when Config.Timings asked
 }
 
 // JSON decodes the body into v: Data, or Body for a stream (which it then
@@ -53,11 +55,7 @@ func (r *Response) describe() string {
 	if r.Config == nil {
 		return "response"
 	}
-	u, err := buildURL(r.Config.BaseURL, r.Config.URL, nil, false)
-	if err != nil {
-		u = r.Config.URL
-	}
-	return r.Config.Method + " " + RedactURL(u)
+	return r.Config.Method + " " + RedactURL(joinURL(r.Config))
 }
 
 func typeName(v any) string {
