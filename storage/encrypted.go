@@ -21,7 +21,7 @@ const keySize = 32
 // token whose AccessToken is sealedPrefix followed by the unpadded base64url
 // of nonce (12 bytes) || ciphertext || GCM tag (16 bytes), where the
 // plaintext is the token's JSON as File writes it; its other fields are
-// empty. The prefix and base64url are header-safe (RFC 7235 token68), so
+// empty. The prefix and base64url are header-safe (RFC 9110 token68), so
 // any inner store that accepts a bearer token accepts the envelope.
 const sealedPrefix = "axios.enc.v1."
 
