@@ -17,6 +17,10 @@
 // of machines can share a token and still refresh it once per expiry. It is
 // a package of its own so that this one does not link a Redis client.
 //
+// [NewEncrypted] wraps any of them so that what it keeps is sealed with
+// AES-256-GCM: a reader of the file, the Redis value or their backups sees
+// no token. It is a [Locker] when the store it wraps is one.
+//
 // A store of your own implements [TokenStore], optionally [Locker], and can be
 // checked with the contract suite in package storage/storagetest.
 //

@@ -14,9 +14,11 @@ var ErrNoToken = errors.New("storage: no token")
 
 // ErrCorrupt is wrapped by the error [File.Load], or the Load of
 // storage/redisstore's Store, returns when the stored data is not a token
-// these stores wrote: invalid JSON, or JSON of another shape. The store is
-// left as it is; [TokenStore.Clear] or [TokenStore.Save] replaces it. It is
-// never returned for an empty store.
+// these stores wrote: invalid JSON, or JSON of another shape. The Load of a
+// store from [NewEncrypted] wraps it too for a value that is not sealed,
+// that no key opens, or that was altered. The store is left as it is;
+// [TokenStore.Clear] or [TokenStore.Save] replaces it. It is never returned
+// for an empty store.
 var ErrCorrupt = errors.New("storage: stored token is corrupt")
 
 // ErrLockExpired is wrapped by the error an unlock function returns when the
