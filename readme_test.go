@@ -13,12 +13,14 @@ import (
 	"time"
 
 	"github.com/jarcoal/httpmock"
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/oauth2"
 
 	"github.com/axiosgo/axios"
 	"github.com/axiosgo/axios/auth"
 	"github.com/axiosgo/axios/auth/authtest"
 	"github.com/axiosgo/axios/storage"
+	"github.com/axiosgo/axios/storage/redisstore"
 )
 
 // The README's Go code blocks are the bodies of the Example_readme*
@@ -76,6 +78,30 @@ func Example_readmeHTTPMock() {
 	user, err := axios.JSON[User](api.Get(context.Background(), "/users/7"))
 	fmt.Println(user.Name, err, mock.GetCallCountInfo()["GET https://api.example.com/users/7"])
 	// Output: kim <nil> 1
+}
+
+// Example_readmeManyProcesses needs a Redis, so it has no Output: go test
+// compiles it and does not run it. examples/redis-worker and
+// examples/cluster-worker run the same setup.
+func Example_readmeManyProcesses() {
+	api := axios.Create(axios.Config{BaseURL: "https://api.example.com"})
+
+	// Every process: the same key on the same Redis.
+	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+	// On a Redis Cluster, the same call with a ClusterClient:
+	// rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"10.0.0.1:6379", "10.0.0.2:6379"}})
+	defer rdb.Close() // the store never closes it
+
+	authn, err := auth.New(auth.Options{
+		Store: redisstore.New(rdb, "myapp:token"), // a TokenStore and a Locker
+		Refresh: auth.OAuth2(&oauth2.Config{
+			Endpoint: oauth2.Endpoint{TokenURL: "https://id.example.com/oauth/token"},
+		}),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	authn.Install(api)
 }
 
 // readmeExample is the name prefix of the examples the README shows.

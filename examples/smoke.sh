@@ -2,13 +2,23 @@
 # Smoke test of every example: build it, run it with a timeout, and check its
 # summary line exactly. .ci/run calls this script; run it by hand with
 #   ./examples/smoke.sh
-# redis-worker needs redis-server on the PATH: without it, this fails when CI
-# is set and prints a SKIP line otherwise.
+# redis-worker needs redis-server on the PATH, and cluster-worker a Redis
+# Cluster, which this script starts with redis-server and redis-cli: without
+# them, this fails when CI is set and prints a SKIP line otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin=$(mktemp -d)
-trap 'rm -rf "$bin"' EXIT
+node_pids=() # the Redis Cluster's nodes, stopped at exit
+cleanup() {
+	if [ ${#node_pids[@]} -gt 0 ]; then
+		kill "${node_pids[@]}" 2>/dev/null || true
+		wait "${node_pids[@]}" 2>/dev/null || true
+	fi
+	rm -rf "$bin"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM # run cleanup on Ctrl-C too
 
 failures=0
 
@@ -62,6 +72,88 @@ elif [ -n "${CI:-}" ]; then
 	failures=$((failures + 1))
 else
 	echo "SKIP examples/redis-worker: redis-server is not on the PATH (apt-get install redis-server)"
+fi
+
+# start_cluster_node DIR: start a cluster-enabled redis-server on a free
+# loopback port (and a free bus port, port+10000), wait until it answers,
+# and append its address to cluster_addrs and its pid to node_pids.
+start_cluster_node() {
+	local dir=$1 port pid
+	for _ in $(seq 10); do
+		port=$((20000 + RANDOM % 30000))
+		# Taken if something answers there (bash's /dev/tcp connects).
+		if (: <"/dev/tcp/127.0.0.1/$port") 2>/dev/null ||
+			(: <"/dev/tcp/127.0.0.1/$((port + 10000))") 2>/dev/null; then
+			continue
+		fi
+		redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+			--cluster-enabled yes --cluster-config-file "$dir/nodes-$port.conf" \
+			--dir "$dir" >"$dir/$port.log" 2>&1 &
+		pid=$!
+		for _ in $(seq 100); do
+			# Ours, not another program's that took the port meanwhile.
+			if redis-cli -p "$port" info server 2>/dev/null | tr -d '\r' | grep -qx "process_id:$pid"; then
+				node_pids+=("$pid")
+				cluster_addrs+=("127.0.0.1:$port")
+				return 0
+			fi
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	echo "could not start a cluster node on a free port" >&2
+	tail -n 20 "$dir/$port.log" >&2 2>/dev/null || true
+	return 1
+}
+
+# start_cluster: three masters, no replicas, as internal/redistest's
+# StartCluster does; waits until every node reports cluster_state:ok.
+start_cluster() {
+	local dir=$bin/cluster addr ok
+	mkdir -p "$dir"
+	cluster_addrs=()
+	start_cluster_node "$dir" && start_cluster_node "$dir" && start_cluster_node "$dir" || return 1
+	redis-cli --cluster create "${cluster_addrs[@]}" --cluster-replicas 0 --cluster-yes >"$dir/create.log" 2>&1 || {
+		tail -n 20 "$dir/create.log" >&2
+		return 1
+	}
+	for addr in "${cluster_addrs[@]}"; do
+		ok=
+		for _ in $(seq 300); do
+			if redis-cli -h "${addr%:*}" -p "${addr##*:}" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; then
+				ok=1
+				break
+			fi
+			sleep 0.1
+		done
+		[ -n "$ok" ] || {
+			echo "cluster node $addr not ok within 30s" >&2
+			return 1
+		}
+	done
+}
+
+REDIS_CLUSTER_ADDRS= smoke cluster-worker \
+	'^cluster-worker: set REDIS_CLUSTER_ADDRS=host:port,host:port,\.\.\. \(nodes of a Redis Cluster\) to run this example$'
+if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
+	echo "== a 3-node Redis Cluster for examples/cluster-worker"
+	if start_cluster; then
+		echo "started on ${cluster_addrs[*]}"
+		REDIS_CLUSTER_ADDRS=$(
+			IFS=,
+			echo "${cluster_addrs[*]}"
+		) smoke cluster-worker '^cluster: 4 workers, 400 requests, 400 succeeded, 1 refresh$'
+	else
+		echo "FAIL examples/cluster-worker: could not start a Redis Cluster"
+		failures=$((failures + 1))
+	fi
+elif [ -n "${CI:-}" ]; then
+	echo "FAIL examples/cluster-worker: redis-server or redis-cli is not on the PATH and CI is set (apt-get install redis-server redis-tools)"
+	failures=$((failures + 1))
+else
+	echo "SKIP examples/cluster-worker on a cluster: redis-server or redis-cli is not on the PATH (apt-get install redis-server redis-tools)"
 fi
 
 if [ "$failures" -ne 0 ]; then

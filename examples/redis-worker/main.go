@@ -6,7 +6,7 @@
 // again through the instance.
 //
 //	go run ./examples/redis-worker                 # starts its own redis-server
-//	go run ./examples/redis-worker -workers 8 -redis 127.0.0.1:6379
+//	REDIS_ADDR=127.0.0.1:6379 go run ./examples/redis-worker -workers 8
 //
 // Here the pair is auth.Authenticator over redisstore.New, with 403 as the
 // refresh status. The seed runs in one process; this runs -workers OS
@@ -18,12 +18,13 @@
 // Authenticator takes the store's Redis lock and re-reads the token before
 // it refreshes. One worker refreshes; every other adopts its token.
 //
-// Without -redis it starts a redis-server of its own on a free loopback port,
-// in a temporary directory, and kills it at exit; without redis-server on the
-// PATH it says how to install one and exits non-zero. The last line is the
-// summary, e.g. "4 workers, 400 requests, 400 succeeded, 1 refresh"; the
-// program exits non-zero unless every request succeeded with one refresh
-// that every worker took part in (refreshed or adopted).
+// With REDIS_ADDR unset it starts a redis-server of its own on a free
+// loopback port, with persistence off, and kills it at exit (redis.go);
+// without redis-server on the PATH it says what to install or set and exits
+// non-zero. The last line is the summary, e.g. "4 workers, 400 requests,
+// 400 succeeded, 1 refresh"; the program exits non-zero unless every
+// request succeeded with one refresh that every worker took part in
+// (refreshed or adopted).
 package main
 
 import (
@@ -51,14 +52,12 @@ import (
 	"github.com/axiosgo/axios"
 	"github.com/axiosgo/axios/auth"
 	"github.com/axiosgo/axios/auth/authtest"
-	"github.com/axiosgo/axios/internal/redistest"
 	"github.com/axiosgo/axios/storage/redisstore"
 )
 
 var (
-	workers   = flag.Int("workers", 4, "number of worker processes")
-	requests  = flag.Int("requests", 100, "requests per worker")
-	redisAddr = flag.String("redis", "", "Redis address host:port (default: start a redis-server)")
+	workers  = flag.Int("workers", 4, "number of worker processes")
+	requests = flag.Int("requests", 100, "requests per worker")
 
 	// Set by the parent when it starts a worker; not in -help.
 	workerID  = flag.Int("worker", 0, "")
@@ -70,7 +69,7 @@ var hidden = map[string]bool{"worker": true, "server": true, "key": true}
 
 func main() {
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [-workers N] [-requests N] [-redis host:port]\n", os.Args[0])
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: [REDIS_ADDR=host:port] %s [-workers N] [-requests N]\n", os.Args[0])
 		flag.VisitAll(func(f *flag.Flag) {
 			if hidden[f.Name] {
 				return
@@ -112,21 +111,12 @@ func parent(ctx context.Context) error {
 	if *workers < 1 || *requests < 1 {
 		return errors.New("-workers and -requests must be at least 1")
 	}
-	addr := *redisAddr
-	if addr == "" {
-		rs, err := redistest.StartProcess()
-		if errors.Is(err, redistest.ErrNotInstalled) {
-			fmt.Fprintln(os.Stderr, "redis-worker: needs Redis: install redis-server (apt-get install redis-server,"+
-				" brew install redis) or pass -redis host:port")
-			os.Exit(2)
-		}
-		if err != nil {
-			return err
-		}
-		defer rs.Close()
-		addr = rs.Addr
-		fmt.Printf("started redis-server on %s\n", addr)
+	addr, stopRedis, err := redisAddr(ctx)
+	if err != nil {
+		return err
 	}
+	defer stopRedis()
+	fmt.Printf("Redis at %s\n", addr)
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()
 	if err := rdb.Ping(ctx).Err(); err != nil {
@@ -223,8 +213,9 @@ type workerProc struct {
 // loaded the token.
 func startWorker(ctx context.Context, exe string, id int, server, addr, key string) (*workerProc, error) {
 	cmd := exec.CommandContext(ctx, exe,
-		"-worker", strconv.Itoa(id), "-server", server, "-redis", addr, "-key", key,
+		"-worker", strconv.Itoa(id), "-server", server, "-key", key,
 		"-requests", strconv.Itoa(*requests))
+	cmd.Env = append(os.Environ(), "REDIS_ADDR="+addr)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -296,7 +287,7 @@ func login(ctx context.Context, server string) (*oauth2.Token, error) {
 // worker is one process of the integration: the seed's axiosApiInstance,
 // with the token in Redis.
 func worker(ctx context.Context) error {
-	rdb := redis.NewClient(&redis.Options{Addr: *redisAddr})
+	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv("REDIS_ADDR")}) // set by the parent
 	defer rdb.Close()
 
 	// The seed's request interceptor sets Accept and a form Content-Type
