@@ -34,14 +34,22 @@ type Config struct {
 	// Params are added to the URL's query, after any query the URL already
 	// has; merged per key, request over instance.
 	Params url.Values
-	// Data is the body: nil sends none; []byte and string are sent as given;
-	// an io.Reader is read once and its bytes put in Data, so a retry
-	// through the instance sends the same bytes; an io.ReadSeeker (a file)
-	// is sent from where it is to its end and rewound instead, not held in
-	// memory (one that cannot seek, a pipe, is read once); url.Values is
-	// sent as a form; anything else is encoded as JSON. The Content-Type
-	// follows the kind unless a header sets it. Data set in the instance's
-	// defaults is shared by its requests, not copied.
+	// Data is the body. nil sends none; []byte, string, json.RawMessage and
+	// a *bytes.Buffer are sent as given; url.Values is sent as a form.
+	//
+	// An io.Reader is streamed as the request is written, never read whole
+	// first. An io.ReadSeeker (a file) is sent from where it is to its end,
+	// with a Content-Length, and read again from there for a retry. Any
+	// other reader (a pipe) is sent chunked, unless a Content-Length header
+	// gives its length, and its first 1 MiB is kept: a retry of this
+	// request (a copy of its Config sent through the instance, as the auth
+	// pair's after a 401, or a 307 redirect) resends those bytes, and fails
+	// with [CodeBadOptionValue] when more was read, rather than send a
+	// partial body. Readers are never closed.
+	//
+	// Anything else is encoded as JSON. The Content-Type follows the kind
+	// unless a header sets it. Data set in the instance's defaults is shared
+	// by its requests, not copied.
 	Data any
 	// Timeout bounds the request from dispatch until its body is read;
 	// 0 means none. Exceeding it fails with [CodeConnAborted].
@@ -79,10 +87,10 @@ type Config struct {
 	// Adapter sends the request; nil uses the client's resty client.
 	Adapter Adapter
 
-	// seekStart remembers where an io.ReadSeeker body started, so a retry of
-	// this config rewinds it there.
-	seekStart int64
-	seekSet   bool
+	// body is what the attempts of this request share about an io.Reader
+	// Data (where a file started, the bytes kept of a pipe), so that a retry
+	// of a copy of this Config sends the same bytes.
+	body *bodyState
 }
 
 // NoRedirects, as Config.MaxRedirects, follows no redirect: a 3xx response is
