@@ -116,7 +116,7 @@ func encodeBody(cfg *Config) (*bodyReader, error) {
 	case io.Reader:
 		return streamBody(cfg, v)
 	}
-	b, err := json.Marshal(cfg.Data)
+	b, err := marshalJSON(cfg.Data)
 	if err != nil {
 		return nil, fmt.Errorf("encode request body as JSON: %w", err)
 	}
@@ -330,6 +330,38 @@ func (r *onceReader) Read(p []byte) (int, error) {
 		return 0, errSuperseded
 	}
 	return n, err
+}
+
+// marshalJSON encodes v as JSON.stringify does: no HTML escaping of <, >
+// and &, no trailing newline. The encoders and their buffers are pooled;
+// only the result is allocated.
+func marshalJSON(v any) ([]byte, error) {
+	e := jsonEncoders.Get().(*jsonEncoder)
+	defer e.release()
+	if err := e.enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'})), nil
+}
+
+type jsonEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var jsonEncoders = sync.Pool{New: func() any {
+	e := new(jsonEncoder)
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
+func (e *jsonEncoder) release() {
+	if e.buf.Cap() > 64<<10 {
+		return // a rare large body: let it go rather than pin its buffer
+	}
+	e.buf.Reset()
+	jsonEncoders.Put(e)
 }
 
 func setDefaultContentType(cfg *Config, ctype string) {

@@ -324,3 +324,14 @@ func TestUploadProgressOfStreamsAndFiles(t *testing.T) {
 		})
 	}
 }
+
+// JSON bodies are encoded as JSON.stringify does: <, > and & as they are,
+// and no trailing newline.
+func TestJSONBodyIsNotHTMLEscaped(t *testing.T) {
+	srv := echoServer(t)
+	c := newClient(t, axios.Config{BaseURL: srv.URL})
+	e := echoOf(t)(c.Post(ctx, "/json", map[string]string{"q": "<a&b>"}))
+	assert.Equal(t, `{"q":"<a&b>"}`, e.Body)
+	assert.Equal(t, []string{"13"}, e.Headers["Content-Length"])
+	assert.Equal(t, []string{"application/json"}, e.Headers["Content-Type"])
+}
