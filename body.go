@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -21,10 +24,18 @@ var maxReplay = 1 << 20
 // replayError is a retry's failure when a body cannot be sent again: more
 // than maxReplay bytes of a one-shot io.Reader were read, and the start of
 // them is gone.
-type replayError struct{}
+type replayError struct {
+	part string // the FormData part the reader is, or "" for Config.Data
+}
 
 func (e *replayError) Error() string {
-	return fmt.Sprintf("request body could not be read again for a retry: more than %s was read from its io.Reader, and only that much is kept; give Data as a []byte or an io.ReadSeeker (an *os.File) to resend a longer body", sizeText(maxReplay))
+	what := "its io.Reader"
+	fix := "give Data as a []byte or an io.ReadSeeker (an *os.File)"
+	if e.part != "" {
+		what = "the io.Reader of FormData part " + strconv.Quote(e.part)
+		fix = "give AppendFile an io.ReadSeeker (an *os.File, a *bytes.Reader)"
+	}
+	return fmt.Sprintf("request body could not be read again for a retry: more than %s was read from %s, and only that much is kept; %s to resend a longer body", sizeText(maxReplay), what, fix)
 }
 
 func sizeText(n int) string {
@@ -96,7 +107,8 @@ func (b *bodyReader) again() (io.ReadCloser, error) {
 }
 
 // encodeBody turns cfg.Data into a body and sets its Content-Type when the
-// headers have none. A reader's state goes into cfg, so a copy of cfg resent
+// headers have none (a FormData's also when they name another, or no
+// boundary). A reader's state goes into cfg, so a copy of cfg resent
 // sends the same bytes.
 func encodeBody(cfg *Config) (*bodyReader, error) {
 	switch v := cfg.Data.(type) {
@@ -110,11 +122,16 @@ func encodeBody(cfg *Config) (*bodyReader, error) {
 		return bytesBody(cfg, v, "application/json")
 	case url.Values:
 		return bytesBody(cfg, []byte(v.Encode()), "application/x-www-form-urlencoded")
+	case *FormData:
+		return v.body(cfg)
 	case *bytes.Buffer:
 		// As http.NewRequest: its unread bytes, left unread in it.
 		return bytesBody(cfg, v.Bytes(), "application/octet-stream")
 	case io.Reader:
 		return streamBody(cfg, v)
+	}
+	if reflect.TypeOf(cfg.Data) == reflect.TypeFor[FormData]() {
+		return nil, errors.New("a FormData is sent by pointer: give Data a *FormData")
 	}
 	b, err := marshalJSON(cfg.Data)
 	if err != nil {
@@ -134,7 +151,7 @@ func bytesBody(cfg *Config, data []byte, ctype string) (*bodyReader, error) {
 func streamBody(cfg *Config, r io.Reader) (*bodyReader, error) {
 	st := cfg.body
 	if st == nil || !sameData(st.data, cfg.Data) {
-		src, n := newSource(r)
+		src, n := newSource(r, "")
 		st = &bodyState{data: cfg.Data, src: src, n: n}
 		cfg.body = st
 	}
@@ -152,8 +169,9 @@ func sameData(a, b any) bool {
 	return reflect.TypeOf(a) == reflect.TypeOf(b) && reflect.ValueOf(a).Comparable() && a == b
 }
 
-// newSource makes r a body each attempt can read from its start.
-func newSource(r io.Reader) (bodySource, int64) {
+// newSource makes r a body each attempt can read from its start. part names
+// the FormData part r is, for errors.
+func newSource(r io.Reader, part string) (bodySource, int64) {
 	switch v := r.(type) {
 	case nil:
 		return &sectionSource{ra: bytes.NewReader(nil)}, 0
@@ -165,7 +183,7 @@ func newSource(r io.Reader) (bodySource, int64) {
 			return src, src.n
 		}
 	}
-	return newOnceSource(r), -1
+	return newOnceSource(r, part), -1
 }
 
 // seekSource is rs from where it is to its end. ok is false when rs cannot
@@ -231,7 +249,8 @@ func (s *seekReaderAt) ReadAt(p []byte, off int64) (int, error) {
 // than maxReplay bytes were read, no new attempt opens: a retry fails
 // rather than send a partial body.
 type onceSource struct {
-	src io.Reader
+	src  io.Reader
+	part string
 
 	mu      sync.Mutex
 	cond    sync.Cond   // signals the end of a read of src
@@ -242,8 +261,8 @@ type onceSource struct {
 	owner   *onceReader // the newest attempt
 }
 
-func newOnceSource(r io.Reader) *onceSource {
-	s := &onceSource{src: r}
+func newOnceSource(r io.Reader, part string) *onceSource {
+	s := &onceSource{src: r, part: part}
 	s.cond.L = &s.mu
 	return s
 }
@@ -253,7 +272,7 @@ func (s *onceSource) open() (io.Reader, error) {
 	defer s.mu.Unlock()
 	switch {
 	case s.lost:
-		return nil, &replayError{}
+		return nil, &replayError{part: s.part}
 	case s.err != nil && s.err != io.EOF:
 		return nil, fmt.Errorf("read request body: %w", s.err)
 	}
@@ -362,6 +381,43 @@ func (e *jsonEncoder) release() {
 	}
 	e.buf.Reset()
 	jsonEncoders.Put(e)
+}
+
+// boundaryOf returns the boundary the request's Content-Type names when it
+// is multipart/form-data with a boundary multipart.Writer accepts.
+func boundaryOf(cfg *Config) string {
+	v := cfg.Headers["Content-Type"]
+	if len(v) == 0 || !strings.Contains(v[0], "boundary") {
+		return ""
+	}
+	media, params, err := mime.ParseMediaType(v[0])
+	if err != nil || media != "multipart/form-data" {
+		return ""
+	}
+	b := params["boundary"]
+	if b == "" || multipart.NewWriter(io.Discard).SetBoundary(b) != nil {
+		return ""
+	}
+	return b
+}
+
+// useBoundary returns the boundary to write a multipart body with: the one
+// the Content-Type names, as axios keeps a caller's, else fallback (a new
+// random one when ""), which it sets in the Content-Type, whatever media
+// type that said before, as axios sets a FormData's own headers. So every
+// attempt of a request writes the same boundary.
+func useBoundary(cfg *Config, fallback string) string {
+	if b := boundaryOf(cfg); b != "" {
+		return b
+	}
+	if fallback == "" {
+		fallback = randomBoundary()
+	}
+	if cfg.Headers == nil {
+		cfg.Headers = make(http.Header)
+	}
+	cfg.Headers["Content-Type"] = []string{"multipart/form-data; boundary=" + fallback}
+	return fallback
 }
 
 func setDefaultContentType(cfg *Config, ctype string) {

@@ -48,7 +48,7 @@ func lowerMaxReplay(t *testing.T, n int) {
 // superseded, and nothing is lost or read twice.
 func TestOnceSourceHandsAnInFlightReadToTheNewestAttempt(t *testing.T) {
 	g := &gateReader{chunks: make(chan string)}
-	s := newOnceSource(g)
+	s := newOnceSource(g, "")
 	first, err := s.open()
 	require.NoError(t, err)
 
@@ -93,7 +93,7 @@ func TestOnceSourceHandsAnInFlightReadToTheNewestAttempt(t *testing.T) {
 // fails with the replay error instead of sending a partial body.
 func TestOnceSourcePastTheLimitRefusesANewAttempt(t *testing.T) {
 	lowerMaxReplay(t, 10)
-	s := newOnceSource(strings.NewReader(strings.Repeat("x", 25)))
+	s := newOnceSource(strings.NewReader(strings.Repeat("x", 25)), "file")
 	r, err := s.open()
 	require.NoError(t, err)
 	b, err := io.ReadAll(io.LimitReader(r, 12))
@@ -102,7 +102,7 @@ func TestOnceSourcePastTheLimitRefusesANewAttempt(t *testing.T) {
 	_, err = s.open()
 	var re *replayError
 	require.ErrorAs(t, err, &re)
-	assert.Contains(t, err.Error(), "could not be read again")
+	assert.Contains(t, err.Error(), `FormData part "file"`)
 	rest, err := io.ReadAll(r)
 	require.NoError(t, err)
 	assert.Len(t, rest, 13, "the attempt under way goes on")
@@ -115,7 +115,7 @@ func TestOnceSourcePastTheLimitRefusesANewAttempt(t *testing.T) {
 func TestOnceSourceKeepsASupersededReadPastTheLimit(t *testing.T) {
 	lowerMaxReplay(t, 4)
 	g := &gateReader{chunks: make(chan string)}
-	s := newOnceSource(g)
+	s := newOnceSource(g, "")
 	first, _ := s.open()
 	go func() { g.chunks <- "abc" }()
 	_, err := first.Read(make([]byte, 8))
@@ -141,7 +141,7 @@ func TestOnceSourceKeepsASupersededReadPastTheLimit(t *testing.T) {
 // A source that failed cannot be replayed: a new attempt gets its error.
 func TestOnceSourceFailureIsNotReplayed(t *testing.T) {
 	boom := errors.New("boom")
-	s := newOnceSource(io.MultiReader(strings.NewReader("ab"), errReader{boom}))
+	s := newOnceSource(io.MultiReader(strings.NewReader("ab"), errReader{boom}), "")
 	r, _ := s.open()
 	_, err := io.ReadAll(r)
 	require.ErrorIs(t, err, boom)

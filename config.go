@@ -35,7 +35,8 @@ type Config struct {
 	// has; merged per key, request over instance.
 	Params url.Values
 	// Data is the body. nil sends none; []byte, string, json.RawMessage and
-	// a *bytes.Buffer are sent as given; url.Values is sent as a form.
+	// a *bytes.Buffer are sent as given; url.Values is sent as a form. A
+	// *FormData is multipart/form-data, streamed (see [FormData]).
 	//
 	// An io.Reader is streamed as the request is written, never read whole
 	// first. An io.ReadSeeker (a file) is sent from where it is to its end,
