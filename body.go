@@ -107,8 +107,8 @@ func (b *bodyReader) again() (io.ReadCloser, error) {
 }
 
 // encodeBody turns cfg.Data into a body and sets its Content-Type when the
-// headers have none (a FormData's also when they name another, or no
-// boundary). A reader's state goes into cfg, so a copy of cfg resent
+// headers have none (a form's multipart boundary also when they have one
+// without it). A reader's state goes into cfg, so a copy of cfg resent
 // sends the same bytes.
 func encodeBody(cfg *Config) (*bodyReader, error) {
 	switch v := cfg.Data.(type) {
@@ -121,7 +121,10 @@ func encodeBody(cfg *Config) (*bodyReader, error) {
 	case json.RawMessage:
 		return bytesBody(cfg, v, "application/json")
 	case url.Values:
-		return bytesBody(cfg, []byte(v.Encode()), "application/x-www-form-urlencoded")
+		if formKindOf(cfg) == formMultipart {
+			return multipartBody(cfg, valuesFields(v))
+		}
+		return bytesBody(cfg, []byte(v.Encode()), formURLEncodedType)
 	case *FormData:
 		return v.body(cfg)
 	case *bytes.Buffer:
@@ -133,6 +136,20 @@ func encodeBody(cfg *Config) (*bodyReader, error) {
 	if reflect.TypeOf(cfg.Data) == reflect.TypeFor[FormData]() {
 		return nil, errors.New("a FormData is sent by pointer: give Data a *FormData")
 	}
+	switch formKindOf(cfg) {
+	case formURLEncoded:
+		fields, err := formFields(cfg.Data)
+		if err != nil {
+			return nil, err
+		}
+		return bytesBody(cfg, urlEncode(fields), formURLEncodedType)
+	case formMultipart:
+		fields, err := formFields(cfg.Data)
+		if err != nil {
+			return nil, err
+		}
+		return multipartBody(cfg, fields)
+	}
 	b, err := marshalJSON(cfg.Data)
 	if err != nil {
 		return nil, fmt.Errorf("encode request body as JSON: %w", err)
@@ -141,6 +158,9 @@ func encodeBody(cfg *Config) (*bodyReader, error) {
 }
 
 func bytesBody(cfg *Config, data []byte, ctype string) (*bodyReader, error) {
+	if err := checkBoundary(cfg); err != nil {
+		return nil, err
+	}
 	setDefaultContentType(cfg, ctype)
 	return &bodyReader{src: bytes.NewReader(data), data: data, n: int64(len(data)), progress: cfg.OnUploadProgress}, nil
 }
@@ -149,6 +169,9 @@ func bytesBody(cfg *Config, data []byte, ctype string) (*bodyReader, error) {
 // was at the first attempt to its end, and read again from there; any
 // other reader is kept as it is read, up to maxReplay bytes, for a retry.
 func streamBody(cfg *Config, r io.Reader) (*bodyReader, error) {
+	if err := checkBoundary(cfg); err != nil {
+		return nil, err
+	}
 	st := cfg.body
 	if st == nil || !sameData(st.data, cfg.Data) {
 		src, n := newSource(r, "")
@@ -381,6 +404,44 @@ func (e *jsonEncoder) release() {
 	}
 	e.buf.Reset()
 	jsonEncoders.Put(e)
+}
+
+const formURLEncodedType = "application/x-www-form-urlencoded"
+
+type formKind int
+
+const (
+	formNone formKind = iota
+	formURLEncoded
+	formMultipart
+)
+
+// formKindOf says which form, if any, the request's Content-Type names:
+// what axios's transformRequest looks for to encode an object as a form.
+func formKindOf(cfg *Config) formKind {
+	v := cfg.Headers["Content-Type"]
+	if len(v) == 0 {
+		return formNone
+	}
+	media, _, _ := strings.Cut(v[0], ";")
+	media = strings.TrimSpace(media)
+	switch {
+	case strings.EqualFold(media, formURLEncodedType):
+		return formURLEncoded
+	case strings.EqualFold(media, "multipart/form-data"):
+		return formMultipart
+	}
+	return formNone
+}
+
+// checkBoundary refuses a body given as bytes or a reader under a
+// multipart/form-data Content-Type without a boundary, which no server
+// could split into parts.
+func checkBoundary(cfg *Config) error {
+	if formKindOf(cfg) != formMultipart || boundaryOf(cfg) != "" {
+		return nil
+	}
+	return fmt.Errorf("a %T body cannot be sent as multipart/form-data without a boundary in the Content-Type: give a *FormData, a map or a struct, or set the Content-Type with its boundary", cfg.Data)
 }
 
 // boundaryOf returns the boundary the request's Content-Type names when it

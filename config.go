@@ -35,7 +35,8 @@ type Config struct {
 	// has; merged per key, request over instance.
 	Params url.Values
 	// Data is the body. nil sends none; []byte, string, json.RawMessage and
-	// a *bytes.Buffer are sent as given; url.Values is sent as a form. A
+	// a *bytes.Buffer are sent as given. url.Values is a form, url-encoded
+	// (multipart when the Content-Type says multipart/form-data). A
 	// *FormData is multipart/form-data, streamed (see [FormData]).
 	//
 	// An io.Reader is streamed as the request is written, never read whole
@@ -48,9 +49,18 @@ type Config struct {
 	// with [CodeBadOptionValue] when more was read, rather than send a
 	// partial body. Readers are never closed.
 	//
-	// Anything else is encoded as JSON. The Content-Type follows the kind
-	// unless a header sets it. Data set in the instance's defaults is shared
-	// by its requests, not copied.
+	// Anything else (a map, a struct) is encoded as JSON, as JSON.stringify
+	// does (no HTML escaping), unless the Content-Type says
+	// application/x-www-form-urlencoded or multipart/form-data: then it is
+	// sent as that form, as axios does, its fields named as axios's
+	// toFormData names them: a nested object's as a[b]=1, a flat array's
+	// at the top as ids[]=1&ids[]=2, deeper arrays' and arrays of objects'
+	// by index as a[b][0]=1; nulls are left out, and struct fields are
+	// named as encoding/json names them. A value that cannot be encoded
+	// (a func, a channel, a bare number under a form type) fails with
+	// [CodeBadOptionValue]. The
+	// Content-Type follows the kind unless a header sets it. Data set in the
+	// instance's defaults is shared by its requests, not copied.
 	Data any
 	// Timeout bounds the request from dispatch until its body is read;
 	// 0 means none. Exceeding it fails with [CodeConnAborted].
