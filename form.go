@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -288,4 +289,23 @@ func multipartBody(cfg *Config, fields []formField) (*bodyReader, error) {
 	_ = mw.Close() // framing's Write never fails
 	data := w.cut()
 	return &bodyReader{src: bytes.NewReader(data), data: data, n: int64(len(data)), progress: cfg.OnUploadProgress}, nil
+}
+
+// withForm is withMethod with the Content-Type of a form, unless cfg has one.
+func withForm(method, u string, data any, cfg []Config) Config {
+	out := withMethod(method, u, data, cfg)
+	for k := range out.Headers {
+		if strings.EqualFold(k, "Content-Type") {
+			return out
+		}
+	}
+	ctype := "multipart/form-data"
+	if _, ok := out.Data.(url.Values); ok {
+		ctype = formURLEncodedType
+	}
+	h := make(http.Header, len(out.Headers)+1)
+	maps.Copy(h, out.Headers) // the caller's map stays as it was
+	h["Content-Type"] = []string{ctype}
+	out.Headers = h
+	return out
 }

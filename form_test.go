@@ -101,6 +101,57 @@ func TestMultipartFromMap(t *testing.T) {
 	})
 }
 
+// PostForm presets multipart/form-data, as axios's postForm; url.Values
+// goes url-encoded, as http.PostForm sends it; the caller's Content-Type
+// wins; data that is no form is refused rather than sent under a form's
+// name.
+func TestPostForm(t *testing.T) {
+	c, last := captureClient(t)
+	_, err := c.PostForm(ctx, "/form", map[string]any{"user": map[string]string{"name": "kim"}})
+	require.NoError(t, err)
+	got := last()
+	assert.Equal(t, []string{"user[name]=kim"}, parts(t, got.header, strings.NewReader(string(got.body))))
+
+	_, err = c.PutForm(ctx, "/form", url.Values{"a": {"1"}, "b": {"x y"}})
+	require.NoError(t, err)
+	got = last()
+	assert.Equal(t, "application/x-www-form-urlencoded", got.header.Get("Content-Type"))
+	assert.Equal(t, "a=1&b=x+y", string(got.body))
+
+	fd := axios.NewFormData()
+	fd.Append("k", "v")
+	_, err = c.PatchForm(ctx, "/form", fd)
+	require.NoError(t, err)
+	got = last()
+	assert.Equal(t, []string{"k=v"}, parts(t, got.header, strings.NewReader(string(got.body))))
+
+	headers := http.Header{"content-type": {"application/x-www-form-urlencoded"}}
+	_, err = c.PostForm(ctx, "/form", map[string]int{"n": 1}, axios.Config{Headers: headers})
+	require.NoError(t, err)
+	assert.Equal(t, "n=1", string(last().body))
+	assert.Equal(t, http.Header{"content-type": {"application/x-www-form-urlencoded"}}, headers, "the caller's map is not changed")
+
+	_, err = c.PostForm(ctx, "/form", "a=1")
+	axErr, ok := axios.AsError(err)
+	require.True(t, ok)
+	assert.Equal(t, axios.CodeBadOptionValue, axErr.Code)
+	assert.Contains(t, axErr.Message, "without a boundary")
+}
+
+func TestPackageLevelFormCallsUseDefault(t *testing.T) {
+	srv := echoServer(t)
+	t.Cleanup(func() { axios.Default.CloseIdleConnections() })
+	for _, call := range []func() (*axios.Response, error){
+		func() (*axios.Response, error) { return axios.PostForm(ctx, srv.URL+"/post", url.Values{"a": {"1"}}) },
+		func() (*axios.Response, error) { return axios.PutForm(ctx, srv.URL+"/put", url.Values{"a": {"1"}}) },
+		func() (*axios.Response, error) { return axios.PatchForm(ctx, srv.URL+"/patch", url.Values{"a": {"1"}}) },
+	} {
+		e := echoOf(t)(call())
+		assert.Equal(t, strings.ToUpper(strings.TrimPrefix(e.Path, "/")), e.Method)
+		assert.Equal(t, "a=1", e.Body)
+	}
+}
+
 // What a form cannot hold fails with ERR_BAD_OPTION_VALUE, never a panic.
 func TestUnencodableFormDataIsBadOptionValue(t *testing.T) {
 	c, _ := captureClient(t)
