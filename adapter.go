@@ -1,14 +1,13 @@
 package axios
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,138 +65,6 @@ func redirectPolicy(limit int, before func(*http.Request, []*http.Request) error
 			return before(req, via)
 		}
 		return nil
-	}
-}
-
-// bodyReader is a request body: bytes, or an io.ReadSeeker read from start.
-// It reports upload progress and ignores Close, so net/http never closes a
-// caller's file that a retry will read again.
-type bodyReader struct {
-	src      io.Reader
-	data     []byte
-	seeker   io.ReadSeeker
-	start    int64
-	n        int64
-	loaded   int64
-	progress func(Progress)
-}
-
-func (b *bodyReader) Read(p []byte) (int, error) {
-	n, err := b.src.Read(p)
-	if n > 0 && b.progress != nil {
-		b.loaded += int64(n)
-		b.progress(Progress{Loaded: b.loaded, Total: b.n, Bytes: n, Upload: true})
-	}
-	return n, err
-}
-
-func (b *bodyReader) Close() error { return nil }
-
-// again is the request's GetBody: a new reader of the same bytes, for a
-// redirect (307, 308) or net/http's own retry. net/http may still be
-// writing the previous one, so it shares no read position with it: bytes
-// get a reader of their own, and so does a seeker that is an io.ReaderAt
-// (an *os.File, a *bytes.Reader). Any other seeker is rewound, which only
-// a body that was sent whole allows.
-func (b *bodyReader) again() (io.ReadCloser, error) {
-	nb := &bodyReader{data: b.data, seeker: b.seeker, start: b.start, n: b.n, progress: b.progress}
-	switch ra, ok := b.seeker.(io.ReaderAt); {
-	case b.seeker == nil:
-		nb.src = bytes.NewReader(b.data)
-	case ok:
-		nb.src = io.NewSectionReader(ra, b.start, b.n)
-	default:
-		if _, err := b.seeker.Seek(b.start, io.SeekStart); err != nil {
-			return nil, err
-		}
-		nb.src = io.LimitReader(b.seeker, b.n)
-	}
-	return nb, nil
-}
-
-// encodeBody turns cfg.Data into a body and sets its Content-Type when the
-// headers have none. A plain io.Reader is read once and replaced in cfg.Data
-// by its bytes, so resending cfg sends the same bytes.
-func encodeBody(cfg *Config) (*bodyReader, error) {
-	var data []byte
-	var ctype string
-	switch v := cfg.Data.(type) {
-	case nil:
-		return nil, nil
-	case []byte:
-		data, ctype = v, "application/octet-stream"
-	case string:
-		data, ctype = []byte(v), "text/plain; charset=utf-8"
-	case json.RawMessage:
-		data, ctype = v, "application/json"
-	case url.Values:
-		data, ctype = []byte(v.Encode()), "application/x-www-form-urlencoded"
-	case io.ReadSeeker:
-		if b, ok, err := seekBody(cfg, v); ok || err != nil {
-			return b, err
-		}
-		// Not seekable after all (a pipe, a terminal): read once.
-		b, err := readOnce(cfg, v)
-		if err != nil {
-			return nil, err
-		}
-		data, ctype = b, "application/octet-stream"
-	case io.Reader:
-		b, err := readOnce(cfg, v)
-		if err != nil {
-			return nil, err
-		}
-		data, ctype = b, "application/octet-stream"
-	default:
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, fmt.Errorf("encode request body as JSON: %w", err)
-		}
-		data, ctype = b, "application/json"
-	}
-	setDefaultContentType(cfg, ctype)
-	return &bodyReader{src: bytes.NewReader(data), data: data, n: int64(len(data)), progress: cfg.OnUploadProgress}, nil
-}
-
-// readOnce reads a body that cannot be rewound, and puts its bytes in
-// cfg.Data, so that resending cfg sends the same bytes.
-func readOnce(cfg *Config, r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("read request body: %w", err)
-	}
-	cfg.Data = b
-	return b, nil
-}
-
-// seekBody makes a body of rs from where it is now to its end. ok is false,
-// with no error, when rs cannot seek at all (an *os.File on a pipe).
-func seekBody(cfg *Config, rs io.ReadSeeker) (b *bodyReader, ok bool, err error) {
-	if !cfg.seekSet {
-		pos, err := rs.Seek(0, io.SeekCurrent)
-		if err != nil {
-			return nil, false, nil
-		}
-		cfg.seekStart, cfg.seekSet = pos, true
-	}
-	end, err := rs.Seek(0, io.SeekEnd)
-	if err == nil {
-		_, err = rs.Seek(cfg.seekStart, io.SeekStart)
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("seek request body: %w", err)
-	}
-	setDefaultContentType(cfg, "application/octet-stream")
-	n := end - cfg.seekStart
-	return &bodyReader{src: io.LimitReader(rs, n), seeker: rs, start: cfg.seekStart, n: n, progress: cfg.OnUploadProgress}, true, nil
-}
-
-func setDefaultContentType(cfg *Config, ctype string) {
-	if cfg.Headers == nil {
-		cfg.Headers = make(http.Header)
-	}
-	if len(cfg.Headers["Content-Type"]) == 0 {
-		cfg.Headers["Content-Type"] = []string{ctype}
 	}
 }
 
@@ -289,9 +156,17 @@ func newRequest(ctx context.Context, cfg *Config) (*http.Request, error) {
 		return nil, &Error{Message: err.Error(), Code: CodeBadOptionValue, Config: cfg, Err: err}
 	}
 	if body != nil {
-		if body.n == 0 {
+		switch {
+		case body.n == 0:
 			req.Body, req.ContentLength = http.NoBody, 0
-		} else {
+		case body.n < 0:
+			// A stream: chunked, unless the caller gave its length (net/http
+			// sends req.ContentLength, never a Content-Length header).
+			req.Body, req.ContentLength, req.GetBody = body, -1, body.again
+			if n, err := strconv.ParseInt(cfg.Headers.Get("Content-Length"), 10, 64); err == nil && n >= 0 {
+				req.ContentLength = n
+			}
+		default:
 			req.Body, req.ContentLength, req.GetBody = body, body.n, body.again
 		}
 	}
@@ -400,6 +275,7 @@ func classify(parent, ctx context.Context, cfg *Config, err error) error {
 		e.Config = cfg
 	}
 	var ended error // the caller's context's end, if that is what failed
+	var replay *replayError
 	switch {
 	case errors.Is(err, context.Canceled) || parent.Err() == context.Canceled:
 		ended = context.Canceled
@@ -417,6 +293,9 @@ func classify(parent, ctx context.Context, cfg *Config, err error) error {
 		e.Code, e.Message = CodeInvalidURL, "invalid URL: "+causeText(err)
 	case errors.Is(err, errTooManyRedirects):
 		e.Code, e.Message = CodeTooManyRedirects, "Maximum number of redirects exceeded"
+	case errors.As(err, &replay):
+		// A redirect's GetBody: the body could not be sent again.
+		e.Code, e.Message = CodeBadOptionValue, replay.Error()
 	case errors.Is(err, errBodyTooLarge):
 		e.Code, e.Message = CodeBadResponse, fmt.Sprintf("maxContentLength size of %d exceeded", cfg.MaxContentLength)
 	default:

@@ -257,6 +257,28 @@ func (c *Client) Patch(ctx context.Context, url string, data any, cfg ...Config)
 	return c.Request(ctx, withMethod(http.MethodPatch, url, data, cfg))
 }
 
+// PostForm sends a POST request for url with data as a form, as axios's
+// postForm: the Content-Type is multipart/form-data, so a *FormData, a map
+// or a struct is sent as multipart parts (see [Config.Data] for how a map's
+// fields are named). url.Values is the exception: it is sent url-encoded,
+// application/x-www-form-urlencoded, as http.PostForm sends it. A
+// Content-Type in cfg wins over both, and the body follows it. Data that is
+// no form (a string, bytes, a reader) fails with [CodeBadOptionValue] under
+// multipart/form-data, which it could not be.
+func (c *Client) PostForm(ctx context.Context, url string, data any, cfg ...Config) (*Response, error) {
+	return c.Request(ctx, withForm(http.MethodPost, url, data, cfg))
+}
+
+// PutForm sends a PUT request for url with data as a form, as [Client.PostForm].
+func (c *Client) PutForm(ctx context.Context, url string, data any, cfg ...Config) (*Response, error) {
+	return c.Request(ctx, withForm(http.MethodPut, url, data, cfg))
+}
+
+// PatchForm sends a PATCH request for url with data as a form, as [Client.PostForm].
+func (c *Client) PatchForm(ctx context.Context, url string, data any, cfg ...Config) (*Response, error) {
+	return c.Request(ctx, withForm(http.MethodPatch, url, data, cfg))
+}
+
 // GetURI returns the URL cfg would be sent to through [Default].
 func GetURI(cfg Config) (string, error) { return Default.GetURI(cfg) }
 
@@ -296,4 +318,19 @@ func Put(ctx context.Context, url string, data any, cfg ...Config) (*Response, e
 // Patch sends a PATCH request through [Default].
 func Patch(ctx context.Context, url string, data any, cfg ...Config) (*Response, error) {
 	return Default.Patch(ctx, url, data, cfg...)
+}
+
+// PostForm sends a POST request with a form through [Default]; see [Client.PostForm].
+func PostForm(ctx context.Context, url string, data any, cfg ...Config) (*Response, error) {
+	return Default.PostForm(ctx, url, data, cfg...)
+}
+
+// PutForm sends a PUT request with a form through [Default].
+func PutForm(ctx context.Context, url string, data any, cfg ...Config) (*Response, error) {
+	return Default.PutForm(ctx, url, data, cfg...)
+}
+
+// PatchForm sends a PATCH request with a form through [Default].
+func PatchForm(ctx context.Context, url string, data any, cfg ...Config) (*Response, error) {
+	return Default.PatchForm(ctx, url, data, cfg...)
 }

@@ -137,7 +137,11 @@ func TestBodyKinds(t *testing.T) {
 			e := echoOf(t)(c.Post(ctx, "/", tc.data))
 			assert.Equal(t, tc.body, e.Body)
 			assert.Equal(t, []string{tc.ctype}, e.Headers["Content-Type"])
-			assert.Equal(t, []string{fmt.Sprint(len(tc.body))}, e.Headers["Content-Length"])
+			length := []string{fmt.Sprint(len(tc.body))}
+			if tc.name == "reader" {
+				length = nil // a stream of unknown length goes chunked
+			}
+			assert.Equal(t, length, e.Headers["Content-Length"])
 		})
 	}
 	t.Run("caller's content type wins", func(t *testing.T) {

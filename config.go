@@ -55,14 +55,33 @@ type Config struct {
 	// url.Values.Encode (keys sorted). [BracketParams] writes axios's
 	// default "ids[]=1&ids[]=2" form.
 	ParamsSerializer func(url.Values) string
-	// Data is the body: nil sends none; []byte and string are sent as given;
-	// an io.Reader is read once and its bytes put in Data, so a retry
-	// through the instance sends the same bytes; an io.ReadSeeker (a file)
-	// is sent from where it is to its end and rewound instead, not held in
-	// memory (one that cannot seek, a pipe, is read once); url.Values is
-	// sent as a form; anything else is encoded as JSON. The Content-Type
-	// follows the kind unless a header sets it. Data set in the instance's
-	// defaults is shared by its requests, not copied.
+	// Data is the body. nil sends none; []byte, string, json.RawMessage and
+	// a *bytes.Buffer are sent as given. url.Values is a form, url-encoded
+	// (multipart when the Content-Type says multipart/form-data). A
+	// *FormData is multipart/form-data, streamed (see [FormData]).
+	//
+	// An io.Reader is streamed as the request is written, never read whole
+	// first. An io.ReadSeeker (a file) is sent from where it is to its end,
+	// with a Content-Length, and read again from there for a retry. Any
+	// other reader (a pipe) is sent chunked, unless a Content-Length header
+	// gives its length, and its first 1 MiB is kept: a retry of this
+	// request (a copy of its Config sent through the instance, as the auth
+	// pair's after a 401, or a 307 redirect) resends those bytes, and fails
+	// with [CodeBadOptionValue] when more was read, rather than send a
+	// partial body. Readers are never closed.
+	//
+	// Anything else (a map, a struct) is encoded as JSON, as JSON.stringify
+	// does (no HTML escaping), unless the Content-Type says
+	// application/x-www-form-urlencoded or multipart/form-data: then it is
+	// sent as that form, as axios does, its fields named as axios's
+	// toFormData names them: a nested object's as a[b]=1, a flat array's
+	// at the top as ids[]=1&ids[]=2, deeper arrays' and arrays of objects'
+	// by index as a[b][0]=1; nulls are left out, and struct fields are
+	// named as encoding/json names them. A value that cannot be encoded
+	// (a func, a channel, a bare number under a form type) fails with
+	// [CodeBadOptionValue]. The Content-Type follows the kind unless a
+	// header sets it. Data set in the instance's defaults is shared by its
+	// requests, not copied.
 	Data any
 	// Timeout bounds the request from dispatch until its body is read.
 	// 0: the instance's, or none; [NoTimeout]: none, whatever the instance
@@ -108,10 +127,10 @@ type Config struct {
 	// server's wait), as the default adapter's httptrace saw it.
 	Timings bool
 
-	// seekStart remembers where an io.ReadSeeker body started, so a retry of
-	// this config rewinds it there.
-	seekStart int64
-	seekSet   bool
+	// body is what the attempts of this request share about an io.Reader
+	// Data (where a file started, the bytes kept of a pipe), so that a retry
+	// of a copy of this Config sends the same bytes.
+	body *bodyState
 }
 
 // NoTimeout, as a request's Config.Timeout, sends it with no timeout even

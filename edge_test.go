@@ -140,14 +140,15 @@ func TestMethodSetByAnInterceptorIsUpperCased(t *testing.T) {
 }
 
 // An *os.File on a pipe (os.Stdin under a shell pipe) is an io.ReadSeeker
-// by type but cannot seek: it is read once, as any io.Reader.
+// by type but cannot seek: it is read once, as any io.Reader, and what was
+// read is kept, so resending the Config sends it again.
 func TestPipeBodyIsReadOnceAndSent(t *testing.T) {
-	var got string
+	var got []string
 	var mu sync.Mutex
 	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		mu.Lock()
-		got = string(b)
+		got = append(got, string(b))
 		mu.Unlock()
 	}))
 	t.Cleanup(srv.Close)
@@ -161,10 +162,11 @@ func TestPipeBodyIsReadOnceAndSent(t *testing.T) {
 	}()
 	resp, err := c.Post(edgeCtx(t), "/", pr)
 	require.NoError(t, err)
+	_, err = c.Request(edgeCtx(t), *resp.Config)
+	require.NoError(t, err)
 	mu.Lock()
 	defer mu.Unlock()
-	assert.Equal(t, "from a pipe", got)
-	assert.Equal(t, []byte("from a pipe"), resp.Config.Data, "its bytes replace it, so a resend sends them again")
+	assert.Equal(t, []string{"from a pipe", "from a pipe"}, got, "a resend sends the bytes read the first time")
 }
 
 // mergeHeader gives the request values of its own: appending to them, or
