@@ -81,8 +81,14 @@ type decodeReader struct {
 
 	mu     sync.Mutex // held by Read: Close frees no decoder in use
 	r      io.Reader
-	layers []io.Reader // the decoders, innermost first
+	layers []layer
 	err    error
+}
+
+// layer is one decoder, and the pool it goes back to (nil: none).
+type layer struct {
+	r    io.Reader
+	pool *sync.Pool
 }
 
 func newDecodeReader(body io.ReadCloser, codings []string) *decodeReader {
@@ -115,12 +121,12 @@ func (d *decodeReader) open() error {
 	}
 	var r io.Reader = src
 	for i := len(d.codings) - 1; i >= 0; i-- {
-		next, err := newDecoder(d.codings[i], r)
+		l, err := newDecoder(d.codings[i], r)
 		if err != nil {
 			return d.failure(err)
 		}
-		d.layers = append(d.layers, next)
-		r = next
+		d.layers = append(d.layers, l)
+		r = l.r
 	}
 	d.r = r
 	return nil
@@ -145,18 +151,34 @@ func (d *decodeReader) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, l := range d.layers {
-		if c, ok := l.(io.Closer); ok {
+		if c, ok := l.r.(io.Closer); ok {
 			_ = c.Close()
+		}
+		if l.pool != nil {
+			l.pool.Put(l.r)
 		}
 	}
 	d.r, d.layers, d.err = nil, nil, errReadAfterClose
 	return err
 }
 
-func newDecoder(coding string, r io.Reader) (io.Reader, error) {
+// Decoders of gzip and deflate hold a fixed 32 KiB window and tables, and
+// making one costs more than the rest of a small request: they are reused.
+// Those of br and zstd are not: their memory follows the stream's window,
+// up to MiBs, which a pool would keep alive.
+var gzipReaders, zlibReaders, flateReaders sync.Pool
+
+func newDecoder(coding string, r io.Reader) (layer, error) {
 	switch coding {
 	case "gzip", "x-gzip":
-		return gzip.NewReader(r)
+		var err error
+		zr, ok := gzipReaders.Get().(*gzip.Reader)
+		if ok {
+			err = zr.Reset(r)
+		} else {
+			zr, err = gzip.NewReader(r)
+		}
+		return layer{zr, &gzipReaders}, err
 	case "deflate":
 		// Servers send deflate as RFC 1950 says (zlib-wrapped) or as raw
 		// RFC 1951 data; axios, browsers and curl accept both.
@@ -165,11 +187,24 @@ func newDecoder(coding string, r io.Reader) (io.Reader, error) {
 			br = bufio.NewReader(r)
 		}
 		if b, _ := br.Peek(2); isZlibHeader(b) {
-			return zlib.NewReader(br)
+			var err error
+			zr, ok := zlibReaders.Get().(io.ReadCloser)
+			if ok {
+				err = zr.(zlib.Resetter).Reset(br, nil)
+			} else {
+				zr, err = zlib.NewReader(br)
+			}
+			return layer{zr, &zlibReaders}, err
 		}
-		return flate.NewReader(br), nil
+		fr, ok := flateReaders.Get().(io.ReadCloser)
+		if ok {
+			_ = fr.(flate.Resetter).Reset(br, nil) // reads nothing, fails never
+		} else {
+			fr = flate.NewReader(br)
+		}
+		return layer{fr, &flateReaders}, nil
 	case "br":
-		return brotli.NewReader(r), nil
+		return layer{r: brotli.NewReader(r)}, nil
 	case "zstd":
 		// One goroutine-free decoder whose window, and so memory, is
 		// bounded; MaxMemory is the window's bound too when streaming.
@@ -178,11 +213,11 @@ func newDecoder(coding string, r io.Reader) (io.Reader, error) {
 			zstd.WithDecoderMaxWindow(zstdMaxWindow),
 			zstd.WithDecoderMaxMemory(zstdMaxWindow))
 		if err != nil {
-			return nil, err
+			return layer{}, err
 		}
-		return zr.IOReadCloser(), nil
+		return layer{r: zr.IOReadCloser()}, nil
 	}
-	return nil, errors.New("no decoder for " + coding) // contentCodings lets none through
+	return layer{}, errors.New("no decoder for " + coding) // contentCodings lets none through
 }
 
 // isZlibHeader reports whether b starts an RFC 1950 stream: method 8
