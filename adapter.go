@@ -111,24 +111,38 @@ func (c *Client) send(ctx context.Context, cfg *Config) (*Response, error) {
 	if resp.Request == nil {
 		resp.Request = req
 	}
+	// Progress counts the bytes as they arrive, before decoding, as axios
+	// does: Total is the Content-Length, which counts the same bytes.
 	var rd io.ReadCloser = raw.Body
 	if cfg.OnDownloadProgress != nil {
 		rd = &progressReader{rc: raw.Body, total: raw.ContentLength, fn: cfg.OnDownloadProgress}
+	}
+	length := raw.ContentLength
+	if raw.Body == http.NoBody || cfg.Method == http.MethodHead {
+		length = 0 // HEAD reports the resource's length, not the body's
+	}
+	if codings := contentCodings(resp.Request, raw, length); codings != nil {
+		rd = newDecodeReader(rd, codings)
+		// They describe the bytes on the wire, not the decoded ones:
+		// net/http's Transport drops them too when it decodes.
+		raw.Header.Del("Content-Encoding")
+		raw.Header.Del("Content-Length")
+		length = -1
 	}
 	if cfg.ResponseType == ResponseStream {
 		resp.Body = rd
 		resp.Duration = time.Since(start)
 		return resp, nil
 	}
-	length := raw.ContentLength
-	if raw.Body == http.NoBody || cfg.Method == http.MethodHead {
-		length = 0 // HEAD reports the resource's length, not the body's
-	}
 	resp.Data, err = readBody(rd, length, cfg.MaxContentLength)
 	_ = rd.Close()
 	resp.Duration = time.Since(start)
 	if err != nil {
-		return nil, &Error{Message: err.Error(), Config: cfg, Request: resp.Request, Response: resp, Err: err}
+		e := &Error{Message: err.Error(), Config: cfg, Request: resp.Request, Response: resp, Err: err}
+		if errors.Is(err, errBadEncoding) {
+			e.Code = CodeBadResponse
+		}
+		return nil, e
 	}
 	return resp, nil
 }

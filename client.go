@@ -33,17 +33,21 @@ type Interceptors struct {
 }
 
 // baseDefaults are what every instance starts from, as axios's lib/defaults.
+// axios's Node adapter sends an Accept-Encoding too, unless the caller set
+// one; here it is a default header, so a caller sees it and may remove it.
 func baseDefaults() Config {
 	return Config{
 		Headers: http.Header{
-			"Accept":     {"application/json, text/plain, */*"},
-			"User-Agent": {"axios-go/1"},
+			"Accept":          {"application/json, text/plain, */*"},
+			"Accept-Encoding": {defaultAcceptEncoding},
+			"User-Agent":      {"axios-go/1"},
 		},
 	}
 }
 
 // Create returns a new Client whose defaults are defaults over the library's
-// own (an Accept header that prefers JSON), as axios.create.
+// own (an Accept header that prefers JSON, an Accept-Encoding of the codings
+// the client decodes), as axios.create.
 func Create(defaults Config) *Client {
 	base := baseDefaults()
 	c := &Client{

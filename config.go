@@ -101,10 +101,12 @@ type Config struct {
 	// the body into Response.Data; [ResponseStream] leaves it in
 	// Response.Body for the caller to read and close.
 	ResponseType ResponseType
-	// MaxContentLength caps the response body in bytes. 0: the instance's,
-	// or no limit; -1: no limit, whatever the instance says. A longer body
-	// fails with [CodeBadResponse]. A ResponseStream body is the caller's
-	// to bound, as in axios.
+	// MaxContentLength caps the response body in bytes, counted after
+	// decoding (see [Response]). 0: the instance's, or no limit; -1: no
+	// limit, whatever the instance says. A longer body fails with
+	// [CodeBadResponse] as soon as it passes the cap, so a small compressed
+	// body that would decode to gigabytes stops there. A ResponseStream body
+	// is the caller's to bound, as in axios.
 	MaxContentLength int64
 	// MaxRedirects caps the redirects followed: 0 means up to 10 (net/http's
 	// own default policy stops at the 10th); [NoRedirects] returns the 3xx
@@ -118,7 +120,9 @@ type Config struct {
 	BeforeRedirect func(req *http.Request, via []*http.Request) error
 	// OnUploadProgress is called as the body is sent.
 	OnUploadProgress func(Progress)
-	// OnDownloadProgress is called as the response body is read.
+	// OnDownloadProgress is called as the response body is read. It counts
+	// the bytes as they arrive, before decoding, and its Total is the
+	// Content-Length, which counts the same bytes, as in axios.
 	OnDownloadProgress func(Progress)
 	// Adapter sends the request; nil uses the client's resty client.
 	Adapter Adapter

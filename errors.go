@@ -16,7 +16,8 @@ const (
 	// "Unsupported protocol").
 	CodeBadRequest = "ERR_BAD_REQUEST"
 	// CodeBadResponse is any other rejected status (5xx, 3xx with redirects off),
-	// or a response body over Config.MaxContentLength.
+	// a response body over Config.MaxContentLength, or one that its
+	// Content-Encoding does not decode.
 	CodeBadResponse = "ERR_BAD_RESPONSE"
 	// CodeNetwork is a request that got no response: refused, reset, DNS failure.
 	CodeNetwork = "ERR_NETWORK"

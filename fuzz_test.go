@@ -44,7 +44,7 @@ func FuzzConfig(f *testing.F) {
 		if got := seen.Headers.Values(hk); hk != "" && (len(got) != 1 || got[0] != hv) {
 			t.Fatalf("request header %q = %q, want [%q]", hk, got, hv)
 		}
-		if c.Defaults.Headers.Get("X-Base") != "b" || len(c.Defaults.Headers) != 3 || c.Defaults.Params.Encode() != "base=1" {
+		if c.Defaults.Headers.Get("X-Base") != "b" || len(c.Defaults.Headers) != 4 || c.Defaults.Params.Encode() != "base=1" {
 			t.Fatalf("defaults changed: %v %v", c.Defaults.Headers, c.Defaults.Params)
 		}
 		full, err := seen.FullURL()

@@ -3,11 +3,13 @@ module github.com/axiosgo/axios
 go 1.24.0
 
 require (
+	github.com/andybalholm/brotli v1.3.0
 	github.com/bsm/redislock v0.9.4
 	github.com/go-resty/resty/v2 v2.16.5
 	github.com/gofrs/flock v0.12.1
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/jarcoal/httpmock v1.4.2
+	github.com/klauspost/compress v1.19.2
 	github.com/redis/go-redis/v9 v9.11.0
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/otel v1.41.0

@@ -13,6 +13,14 @@ import (
 // the body, read in full, unless the request asked for [ResponseStream]; then
 // Body holds it and the caller must close it.
 //
+// The body is decoded from its Content-Encoding (gzip, deflate, br, zstd, or
+// several of them), as axios decodes it; Headers then lack Content-Encoding
+// and Content-Length, which described the bytes before decoding. A body that
+// does not decode fails the request with [CodeBadResponse] (a stream's Read
+// returns the error). A request that sets its own Accept-Encoding, a
+// response in a coding not listed, and a 206 (a range of the encoded bytes)
+// get the body as the server sent it, Content-Encoding and all.
+//
 // A Response is handed to one caller and the response interceptors before
 // it; they may change it in turn, but it is not safe to change while another
 // goroutine reads it.

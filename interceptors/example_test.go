@@ -46,8 +46,8 @@ func ExampleNewLogger() {
 	})
 	_, _ = api.Get(ctx, "/missing")
 	// Output:
-	// level=INFO msg=request method=GET url="http://api.example/orders?page=2&access_token=REDACTED" status=200 attempt=1 request_headers.Accept="application/json, text/plain, */*" request_headers.Authorization=REDACTED request_headers.User-Agent=axios-go/1
-	// level=WARN msg="request failed" method=GET url=http://api.example/missing status=404 attempt=1 code=ERR_BAD_REQUEST error="axios: Request failed with status code 404" request_headers.Accept="application/json, text/plain, */*" request_headers.User-Agent=axios-go/1
+	// level=INFO msg=request method=GET url="http://api.example/orders?page=2&access_token=REDACTED" status=200 attempt=1 request_headers.Accept="application/json, text/plain, */*" request_headers.Accept-Encoding="gzip, deflate, br, zstd" request_headers.Authorization=REDACTED request_headers.User-Agent=axios-go/1
+	// level=WARN msg="request failed" method=GET url=http://api.example/missing status=404 attempt=1 code=ERR_BAD_REQUEST error="axios: Request failed with status code 404" request_headers.Accept="application/json, text/plain, */*" request_headers.Accept-Encoding="gzip, deflate, br, zstd" request_headers.User-Agent=axios-go/1
 }
 
 func ExampleNewLoading() {
