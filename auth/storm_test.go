@@ -227,8 +227,9 @@ func TestProactiveRefreshRunsBehindAValidToken(t *testing.T) {
 	assert.Equal(t, first.AccessToken, tok.AccessToken, "the refresh is still under way")
 
 	close(release)
-	eventually(t, idle(a), "the background refresh to end")
-	assert.EqualValues(t, 1, refreshed.Load())
+	// OnRefresh runs after the flight ends, so wait for the hook itself.
+	eventually(t, func() bool { return refreshed.Load() == 1 }, "the background refresh to end and call OnRefresh")
+	assert.True(t, idle(a)())
 	resp, err := c.Get(context.Background(), "/api/p")
 	require.NoError(t, err)
 	assert.NotEqual(t, "Bearer "+first.AccessToken, resp.Config.Headers.Get("Authorization"), "the next request carries the new token")
