@@ -81,8 +81,10 @@ type Options struct {
 
 	// RefreshTimeout bounds one refresh, from waiting for the store's lock
 	// to the Refresher's answer; saving the new token gets as long again.
-	// The refresh runs on its own context, so a caller giving up never
-	// fails it for the others. 0: 30s.
+	// The refresh runs on its own context, which keeps the values of the
+	// context of the request that started it (a trace span, say) but not
+	// its cancellation, so a caller giving up never fails it for the
+	// others. 0: 30s.
 	RefreshTimeout time.Duration
 
 	// MaxRetries is how many times one request is retried after a refresh

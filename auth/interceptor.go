@@ -125,7 +125,7 @@ func (a *Authenticator) tokenToSend(ctx context.Context, mayWait func() bool) (c
 		need := a.needsToken(cur, now)
 		if !need && a.state.dueAt(cur, false, now) && a.flight.startBackground(a.state, cur) {
 			// Still valid: sent as it is while one refresh runs behind it.
-			go a.runRefresh(cur)
+			go a.runRefresh(ctx, cur)
 		}
 		if (!need && !a.flight.underWay()) || waits == maxAttachWaits || !mayWait() {
 			return cur, nil, nil

@@ -42,7 +42,7 @@ func (a *Authenticator) refreshed(ctx context.Context, seen *current, mayStart b
 		return result{}, false, nil
 	}
 	if start {
-		go a.runRefresh(seen)
+		go a.runRefresh(ctx, seen)
 	}
 	r, err = a.flight.wait(ctx, ch)
 	return r, true, err
@@ -57,13 +57,16 @@ func (a *Authenticator) canObtain(seen *current) bool {
 
 // runRefresh is the turn that start handed its caller: one refresh (or
 // login), on its own goroutine and its own context bounded by
-// RefreshTimeout, so no caller's cancellation reaches it.
+// RefreshTimeout. That context keeps the values of from, the context of
+// the caller that started the turn (so a tracer makes the refresh's
+// request a child of that caller's span), but none of its cancellation or
+// deadline: one caller giving up must not fail the refresh for the others.
 //
 // A refused refresh logs the user out: the token is dropped, the store
 // cleared, OnFailure called. Any other failure keeps the token and its
 // refresh token, and the flight refuses new attempts for a short backoff.
-func (a *Authenticator) runRefresh(seen *current) {
-	base := context.WithValue(context.Background(), refreshKey{}, a)
+func (a *Authenticator) runRefresh(from context.Context, seen *current) {
+	base := context.WithValue(context.WithoutCancel(from), refreshKey{}, a)
 	ctx, cancel := context.WithTimeout(base, a.timeout)
 	defer cancel()
 

@@ -19,7 +19,9 @@ import (
 //
 // The Authenticator calls it once per refresh however many requests wait
 // for it, one refresh at a time, with a copy of the token it may keep. ctx
-// is the refresh's own context, bounded by Options.RefreshTimeout; the
+// is the refresh's own context, bounded by Options.RefreshTimeout and
+// carrying the values (not the cancellation) of the context of the request
+// that started the refresh; the
 // Refresher must send its requests with it and return when it ends (the
 // waiting requests are resumed at the timeout regardless, and a Refresher
 // still running then may overlap the next refresh).

@@ -384,15 +384,24 @@ func TestRefreshFailureFailsEveryWaiterAndLogsOut(t *testing.T) {
 	assert.EqualValues(t, 1, calls.Load())
 }
 
+// The refresh's context keeps the first caller's values (a trace span, a
+// request ID) but neither its cancellation nor its deadline.
 func TestCanceledWaiterLeavesAtOnceAndTheRefreshGoesOn(t *testing.T) {
 	srv := newServer(t, authtest.Options{})
 	c := newClient(t, srv)
 	release := make(chan struct{})
 	var calls atomic.Int64
 	var refreshCanceled atomic.Bool
+	var refreshValue atomic.Value
+	var refreshDeadline atomic.Int64
+	type requestID struct{}
 	refresh := seed000(c)
-	a := newAuth(t, Options{Refresh: func(ctx context.Context, cur *oauth2.Token) (*oauth2.Token, error) {
+	a := newAuth(t, Options{RefreshTimeout: time.Hour, Refresh: func(ctx context.Context, cur *oauth2.Token) (*oauth2.Token, error) {
 		calls.Add(1)
+		if d, ok := ctx.Deadline(); ok {
+			refreshDeadline.Store(int64(time.Until(d)))
+		}
+		refreshValue.Store(ctx.Value(requestID{}))
 		<-release
 		refreshCanceled.Store(ctx.Err() != nil)
 		return refresh(ctx, cur)
@@ -414,7 +423,7 @@ func TestCanceledWaiterLeavesAtOnceAndTheRefreshGoesOn(t *testing.T) {
 	}
 
 	// The first caller starts the refresh, then gives up.
-	firstCtx, cancelFirst := context.WithCancel(context.Background())
+	firstCtx, cancelFirst := context.WithTimeout(context.WithValue(context.Background(), requestID{}, "first"), time.Minute)
 	defer cancelFirst()
 	first := start(firstCtx)
 	eventually(t, waiting(a, 1), "the first request to start the refresh")
@@ -454,6 +463,8 @@ func TestCanceledWaiterLeavesAtOnceAndTheRefreshGoesOn(t *testing.T) {
 		require.NoError(t, (<-ch).err)
 	}
 	assert.False(t, refreshCanceled.Load(), "the first caller canceling did not cancel the refresh")
+	assert.Equal(t, "first", refreshValue.Load(), "the refresh's context has the first caller's values")
+	assert.Greater(t, time.Duration(refreshDeadline.Load()), 50*time.Minute, "RefreshTimeout's deadline, not the first caller's")
 	assert.EqualValues(t, 1, calls.Load())
 	assert.EqualValues(t, 1, srv.Refreshes())
 	assert.EqualValues(t, 0, a.Stats().Failures)

@@ -72,9 +72,11 @@ func TestRefusedAttemptRefreshAndRetryAreThreeSpans(t *testing.T) {
 	assert.Equal(t, srv.URL+"/refresh", spanAttrs(refresh)["url.full"].AsString())
 	assert.Equal(t, int64(200), spanAttrs(refresh)["http.response.status_code"].AsInt64())
 	assert.Equal(t, codes.Unset, refresh.Status().Code)
-	// The pair runs the refresh on a context of its own, not the request's:
-	// its span starts a trace of its own.
-	assert.False(t, refresh.Parent().IsValid())
+	// The pair runs the refresh on a context of its own that keeps the
+	// values of the request's that started it: the refresh's span is a
+	// child of the caller's span too.
+	assert.Equal(t, parent.SpanContext().SpanID(), refresh.Parent().SpanID(), "the refresh: a child of the caller's span")
+	assert.Equal(t, parent.SpanContext().TraceID(), refresh.SpanContext().TraceID())
 
 	assert.Equal(t, "GET", retry.Name())
 	assert.Equal(t, int64(200), spanAttrs(retry)["http.response.status_code"].AsInt64())
