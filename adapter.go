@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -269,9 +270,25 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.rc.Read(b)
 	if n > 0 {
 		p.loaded += int64(n)
-		p.fn(Progress{Loaded: p.loaded, Total: p.total, Bytes: n})
+		if perr := report("Config.OnDownloadProgress", p.fn, Progress{Loaded: p.loaded, Total: p.total, Bytes: n}); perr != nil {
+			return 0, perr
+		}
 	}
 	return n, err
+}
+
+// report calls a progress callback, turning its panic into a read error:
+// an upload's runs on net/http's goroutine, where a panic would take the
+// process down, and a download's mid-body, where it would leave the body
+// open. The request fails with an [*Error] whose Err is the [*PanicError].
+func report(what string, fn func(Progress), p Progress) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{What: what, Value: v, Stack: debug.Stack()}
+		}
+	}()
+	fn(p)
+	return nil
 }
 
 func (p *progressReader) Close() error { return p.rc.Close() }
@@ -290,6 +307,7 @@ func classify(parent, ctx context.Context, cfg *Config, err error) error {
 	}
 	var ended error // the caller's context's end, if that is what failed
 	var replay *replayError
+	var panicked *PanicError
 	switch {
 	case errors.Is(err, context.Canceled) || parent.Err() == context.Canceled:
 		ended = context.Canceled
@@ -307,6 +325,8 @@ func classify(parent, ctx context.Context, cfg *Config, err error) error {
 		e.Code, e.Message = CodeInvalidURL, "invalid URL: "+causeText(err)
 	case errors.Is(err, errTooManyRedirects):
 		e.Code, e.Message = CodeTooManyRedirects, "Maximum number of redirects exceeded"
+	case errors.As(err, &panicked):
+		e.Code, e.Message = CodeBadOptionValue, panicked.message()
 	case errors.As(err, &replay):
 		// A redirect's GetBody: the body could not be sent again.
 		e.Code, e.Message = CodeBadOptionValue, replay.Error()

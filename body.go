@@ -82,7 +82,9 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	n, err := b.src.Read(p)
 	if n > 0 && b.progress != nil {
 		b.loaded += int64(n)
-		b.progress(Progress{Loaded: b.loaded, Total: b.n, Bytes: n, Upload: true})
+		if perr := report("Config.OnUploadProgress", b.progress, Progress{Loaded: b.loaded, Total: b.n, Bytes: n, Upload: true}); perr != nil {
+			return 0, perr
+		}
 	}
 	return n, err
 }

@@ -122,7 +122,8 @@ func ContextError(cfg *Config, err error) *Error {
 
 // PanicError is a panic recovered on a request's own goroutine: in an
 // interceptor's handler or RunWhen predicate, in Config.Adapter, or in
-// another of the Config's functions called during dispatch. The request
+// another of the Config's functions called during dispatch (a progress
+// callback too, even one net/http calls on its own goroutine). The request
 // fails with an [*Error] of [CodeBadOptionValue] whose Err is the PanicError,
 // and that error goes on through the rest of the chain as a rejection does:
 // the next rejected handlers see it, so interceptors that count requests

@@ -1,10 +1,15 @@
 package axios_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -153,4 +158,65 @@ func TestConcurrentPanicsEachFailTheirOwnRequest(t *testing.T) {
 			assert.NoError(t, errs[i], "request %d", i)
 		}
 	}
+}
+
+// closeTracker is a response body that records its Close.
+type closeTracker struct {
+	io.Reader
+	closed atomic.Bool
+}
+
+func (b *closeTracker) Close() error { b.closed.Store(true); return nil }
+
+type transportFunc func(*http.Request) (*http.Response, error)
+
+func (f transportFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A progress callback that panics fails its request like any other
+// function of the Config: an upload's, which net/http calls on its own
+// goroutine where a panic would end the process, and a download's, which
+// runs mid-body and must not leave the body open.
+func TestPanicInAProgressCallbackFailsTheRequest(t *testing.T) {
+	t.Run("upload", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+		}))
+		t.Cleanup(srv.Close)
+		c := newClient(t, axios.Config{BaseURL: srv.URL})
+		t.Cleanup(c.CloseIdleConnections)
+		var err error
+		require.NotPanics(t, func() {
+			_, err = c.Post(context.Background(), "/upload", bytes.Repeat([]byte("x"), 256<<10), axios.Config{
+				OnUploadProgress: func(axios.Progress) { panic("boom") },
+			})
+		})
+		ae, ok := axios.AsError(err)
+		require.True(t, ok, "want an *axios.Error, got %T: %v", err, err)
+		assert.Equal(t, axios.CodeBadOptionValue, ae.Code)
+		var pe *axios.PanicError
+		require.ErrorAs(t, err, &pe)
+		assert.Equal(t, "Config.OnUploadProgress", pe.What)
+		assert.Equal(t, "boom", pe.Value)
+		assert.Contains(t, ae.Message, "Config.OnUploadProgress panicked: boom")
+	})
+	t.Run("download", func(t *testing.T) {
+		body := &closeTracker{Reader: strings.NewReader(strings.Repeat("y", 64<<10))}
+		c := newClient(t, axios.Config{BaseURL: "http://api.test"})
+		c.Resty().SetTransport(transportFunc(func(r *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 200, Header: http.Header{}, Body: body, ContentLength: 64 << 10, Request: r}, nil
+		}))
+		var err error
+		require.NotPanics(t, func() {
+			_, err = c.Get(context.Background(), "/big", axios.Config{
+				OnDownloadProgress: func(axios.Progress) { panic("boom") },
+			})
+		})
+		ae, ok := axios.AsError(err)
+		require.True(t, ok, "want an *axios.Error, got %T: %v", err, err)
+		assert.Equal(t, axios.CodeBadOptionValue, ae.Code)
+		var pe *axios.PanicError
+		require.ErrorAs(t, err, &pe)
+		assert.Equal(t, "Config.OnDownloadProgress", pe.What)
+		assert.True(t, body.closed.Load(), "the response body was closed")
+	})
 }
