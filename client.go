@@ -47,7 +47,7 @@ func baseDefaults() Config {
 
 // Create returns a new Client whose defaults are defaults over the library's
 // own (an Accept header that prefers JSON, an Accept-Encoding of the codings
-// the client decodes), as axios.create.
+// the client decodes, User-Agent: axios-go/1), as axios.create.
 func Create(defaults Config) *Client {
 	base := baseDefaults()
 	c := &Client{
