@@ -306,6 +306,52 @@ func (s *onceSource) open() (io.Reader, error) {
 	return r, nil
 }
 
+// close closes src when it is an io.Closer: the request that read it has
+// ended, and no attempt will read more of it.
+func (s *onceSource) close() {
+	if c, ok := s.src.(io.Closer); ok {
+		_ = c.Close()
+	}
+}
+
+// mayHoldOneShot reports whether data may be read through a onceSource
+// that closeOneShot would close: a reader that is an io.Closer (a pipe) or
+// a FormData. It is a cheap type test, so that a request with any other
+// Data pays nothing.
+func mayHoldOneShot(data any) bool {
+	switch v := data.(type) {
+	case *FormData:
+		return v != nil
+	case io.ReadCloser:
+		return true
+	}
+	return false
+}
+
+// closeOneShot closes the one-shot readers cfg's requests read (Data's, or
+// a FormData's parts'): as net/http closes a request's body when the
+// request ends, so the goroutine feeding a pipe sees its Write fail rather
+// than block for ever. A reader that seeks (a file) is left open: it is the
+// caller's, and a later request may read it again.
+func closeOneShot(cfg *Config, data any) {
+	if f, ok := data.(*FormData); ok {
+		if f == nil {
+			return
+		}
+		for _, p := range f.parts {
+			if s, ok := p.src.(*onceSource); ok {
+				s.close()
+			}
+		}
+		return
+	}
+	if st := cfg.body; st != nil && sameData(st.data, data) {
+		if s, ok := st.src.(*onceSource); ok {
+			s.close()
+		}
+	}
+}
+
 type onceReader struct {
 	s   *onceSource
 	pos int // bytes of kept read by this attempt
@@ -450,7 +496,7 @@ func checkBoundary(cfg *Config) error {
 // is multipart/form-data with a boundary multipart.Writer accepts.
 func boundaryOf(cfg *Config) string {
 	v := cfg.Headers["Content-Type"]
-	if len(v) == 0 || !strings.Contains(v[0], "boundary") {
+	if len(v) == 0 || !strings.HasPrefix(strings.ToLower(v[0]), "multipart/") {
 		return ""
 	}
 	media, params, err := mime.ParseMediaType(v[0])

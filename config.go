@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -68,7 +69,10 @@ type Config struct {
 	// request (a copy of its Config sent through the instance, as the auth
 	// pair's after a 401, or a 307 redirect) resends those bytes, and fails
 	// with [CodeBadOptionValue] when more was read, rather than send a
-	// partial body. Readers are never closed.
+	// partial body. Such a reader that is an io.Closer is closed when the
+	// request ends, retries included, as net/http closes a request's body,
+	// so the goroutine that feeds a pipe sees its Write fail; a file is
+	// never closed.
 	//
 	// Anything else (a map, a struct) is encoded as JSON, as JSON.stringify
 	// does (no HTML escaping), unless the Content-Type says
@@ -135,6 +139,10 @@ type Config struct {
 	// Data (where a file started, the bytes kept of a pipe), so that a retry
 	// of a copy of this Config sends the same bytes.
 	body *bodyState
+	// sends counts the Request calls under way with this Config or a copy
+	// of it (the retries interceptors send inside it), when Data may be a
+	// one-shot reader: the last of them to end closes it.
+	sends *atomic.Int32
 }
 
 // NoTimeout, as a request's Config.Timeout, sends it with no timeout even
@@ -396,7 +404,7 @@ func buildURL(cfg *Config, strict bool) (string, error) {
 	if !strict && len(params) == 0 && hasHTTPHost(full) {
 		// The common case needs no parse here: http.NewRequest parses the
 		// URL anyway, and its parse error is reported as ERR_INVALID_URL.
-		return full, nil
+		return escapeQuery(full), nil
 	}
 	u, err := url.Parse(full)
 	if err != nil {
@@ -410,7 +418,7 @@ func buildURL(cfg *Config, strict bool) (string, error) {
 		return "", &urlError{msg: "invalid URL " + strconv.Quote(redactURL(u)) + ": need an absolute URL or a BaseURL"}
 	}
 	if len(params) == 0 {
-		return full, nil
+		return escapeQuery(full), nil
 	}
 	var enc string
 	if cfg.ParamsSerializer != nil {
@@ -425,7 +433,52 @@ func buildURL(cfg *Config, strict bool) (string, error) {
 	default:
 		u.RawQuery += "&" + enc
 	}
-	return u.String(), nil
+	return escapeQuery(u.String()), nil
+}
+
+// escapeQuery percent-encodes the bytes of s's query that the WHATWG URL
+// parser, and so axios, encodes in an http(s) URL's query: controls, space,
+// double and single quotes, '<', '>' and every non-ASCII byte. Go's
+// url.Parse keeps a query as it is given, and net/http would put a raw
+// space on the request line, which servers refuse. s is returned as it is
+// when nothing needs encoding.
+func escapeQuery(s string) string {
+	q := strings.IndexByte(s, '?')
+	if q < 0 {
+		return s
+	}
+	end := len(s)
+	if h := strings.IndexByte(s[q:], '#'); h >= 0 {
+		end = q + h
+	}
+	i := q + 1
+	for i < end && !queryEscapes(s[i]) {
+		i++
+	}
+	if i == end {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	b.WriteString(s[:i])
+	for ; i < end; i++ {
+		if c := s[i]; queryEscapes(c) {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	b.WriteString(s[end:])
+	return b.String()
+}
+
+// queryEscapes reports whether c is in WHATWG's special-query
+// percent-encode set.
+func queryEscapes(c byte) bool {
+	return c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c >= 0x7f
 }
 
 // fillPathParams replaces each "{name}" in s that params names with its
@@ -483,7 +536,8 @@ func BracketParams(params url.Values) string {
 		vs := params[k]
 		key := axiosEscape(k)
 		if len(vs) > 1 {
-			key += "[]"
+			// axios writes {"ids[]": [1, 2]} with one pair of brackets.
+			key = strings.TrimSuffix(key, "[]") + "[]"
 		}
 		for _, v := range vs {
 			if b.Len() > 0 {

@@ -25,8 +25,10 @@ import (
 // file is one, the request has a Content-Length, else it is sent chunked.
 // Any other io.Reader (a pipe) is read as the request is written, and its
 // first 1 MiB is kept for a retry; a retry after more than that was read
-// fails with [CodeBadOptionValue] instead of sending a partial body. Files
-// are never closed: they are the caller's.
+// fails with [CodeBadOptionValue] instead of sending a partial body; when
+// it is an io.Closer, it is closed as the request ends, retries included,
+// as net/http closes a request's body. Files are never closed: they are
+// the caller's.
 //
 // Build a FormData, then send it: Append and AppendFile must not run while
 // it is sent. Several requests may send it at once, unless a part is a

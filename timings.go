@@ -39,6 +39,14 @@ type timingTrace struct {
 
 func (tt *timingTrace) withTrace(ctx context.Context) context.Context {
 	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GetConn: func(string) {
+			// A new hop (the first, or a redirect's): the last one's dial
+			// phases are not this one's.
+			tt.mu.Lock()
+			defer tt.mu.Unlock()
+			tt.dns, tt.connect, tt.tls = time.Time{}, time.Time{}, time.Time{}
+			tt.t.DNS, tt.t.Connect, tt.t.TLS = 0, 0, 0
+		},
 		DNSStart: func(httptrace.DNSStartInfo) { tt.at(&tt.dns) },
 		DNSDone: func(httptrace.DNSDoneInfo) {
 			tt.since(&tt.dns, &tt.t.DNS)
@@ -61,10 +69,6 @@ func (tt *timingTrace) withTrace(ctx context.Context) context.Context {
 			tt.t.Reused, tt.t.IdleTime = info.Reused, info.IdleTime
 			if info.Conn != nil {
 				tt.t.RemoteAddr = info.Conn.RemoteAddr().String()
-			}
-			if info.Reused {
-				// A new hop on a pooled connection: no dial phases.
-				tt.t.DNS, tt.t.Connect, tt.t.TLS = 0, 0, 0
 			}
 		},
 		WroteRequest: func(httptrace.WroteRequestInfo) { tt.at(&tt.wrote) },
