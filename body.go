@@ -128,11 +128,20 @@ func encodeBody(cfg *Config) (*bodyReader, error) {
 		}
 		return bytesBody(cfg, []byte(v.Encode()), formURLEncodedType)
 	case *FormData:
+		if v == nil {
+			return nil, errors.New("a nil *axios.FormData as Data: give a FormData from NewFormData")
+		}
 		return v.body(cfg)
 	case *bytes.Buffer:
+		if v == nil {
+			return nil, errors.New("a nil *bytes.Buffer as Data")
+		}
 		// As http.NewRequest: its unread bytes, left unread in it.
 		return bytesBody(cfg, v.Bytes(), "application/octet-stream")
 	case io.Reader:
+		if isNilValue(v) {
+			return nil, fmt.Errorf("a nil %T as Data", v)
+		}
 		return streamBody(cfg, v)
 	}
 	if reflect.TypeOf(cfg.Data) == reflect.TypeFor[FormData]() {
@@ -188,6 +197,17 @@ func streamBody(cfg *Config, r io.Reader) (*bodyReader, error) {
 	return &bodyReader{src: rd, source: st.src, n: st.n, progress: cfg.OnUploadProgress}, nil
 }
 
+// isNilValue reports whether v holds a nil pointer, map, slice, func,
+// channel or interface: a reader that would panic on its first Read.
+func isNilValue(v any) bool {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}
+
 // sameData reports whether a and b are the same Data, without the panic
 // of == on values that cannot be compared.
 func sameData(a, b any) bool {
@@ -197,6 +217,9 @@ func sameData(a, b any) bool {
 // newSource makes r a body each attempt can read from its start. part names
 // the FormData part r is, for errors.
 func newSource(r io.Reader, part string) (bodySource, int64) {
+	if isNilValue(r) {
+		r = nil // a typed nil, such as a nil *bytes.Buffer: no content
+	}
 	switch v := r.(type) {
 	case nil:
 		return &sectionSource{ra: bytes.NewReader(nil)}, 0

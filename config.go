@@ -48,7 +48,8 @@ type Config struct {
 	Params url.Values
 	// PathParams fill the URL's "{name}" placeholders (BaseURL's too), each
 	// value path-escaped, so "a/b" stays one segment and "." or ".." cannot
-	// climb out of it. With PathParams set, a placeholder left without a
+	// climb out of it (in the query, query-escaped, so "a&b=c" stays one
+	// value). With PathParams set, a placeholder left without a
 	// value fails the request with [CodeBadOptionValue] rather than being
 	// sent as "%7Bname%7D". Merged per key, request over instance.
 	PathParams map[string]string
@@ -482,9 +483,12 @@ func queryEscapes(c byte) bool {
 }
 
 // fillPathParams replaces each "{name}" in s that params names with its
-// path-escaped value. A placeholder params does not name is an error.
+// path-escaped value, or query-escaped after the '?', where a path-escaped
+// "&" or "=" would add a parameter. A placeholder params does not name is
+// an error.
 func fillPathParams(s string, params map[string]string) (string, error) {
 	var b strings.Builder
+	inQuery := false
 	for {
 		open := strings.IndexByte(s, '{')
 		if open < 0 {
@@ -500,8 +504,13 @@ func fillPathParams(s string, params map[string]string) (string, error) {
 		if !ok {
 			return "", &urlError{msg: "path param " + strconv.Quote(name) + " has no value in PathParams", code: CodeBadOptionValue}
 		}
+		inQuery = inQuery || strings.IndexByte(s[:open], '?') >= 0
 		b.WriteString(s[:open])
-		b.WriteString(escapePathParam(v))
+		if inQuery {
+			b.WriteString(url.QueryEscape(v))
+		} else {
+			b.WriteString(escapePathParam(v))
+		}
 		s = s[end+1:]
 	}
 	if b.Len() == 0 {

@@ -52,6 +52,18 @@ func TestPathParamsAreEscapedSegments(t *testing.T) {
 	}
 }
 
+// A placeholder in the query is filled query-escaped: "&" and "=" in a
+// value cannot add a parameter.
+func TestPathParamInTheQueryIsOneValue(t *testing.T) {
+	srv := rawPathServer(t)
+	c := newClient(t, axios.Config{BaseURL: srv.URL})
+	resp, err := c.Get(ctx, "/search/{kind}?q={q}&page=1", axios.Config{
+		PathParams: map[string]string{"kind": "a&b", "q": "x&admin=1 +"},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "/search/a&b?q=x%26admin%3D1+%2B&page=1", string(resp.Data))
+}
+
 func TestPathParamWithoutValueFails(t *testing.T) {
 	srv := rawPathServer(t)
 	c := newClient(t, axios.Config{BaseURL: srv.URL})

@@ -1,12 +1,16 @@
 package axios
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -232,4 +236,35 @@ func TestEscapeQuery(t *testing.T) {
 	} {
 		assert.Equal(t, want, escapeQuery(in), in)
 	}
+}
+
+// A typed nil reader as Data fails the request with a clear error, not a
+// panic; as a FormData file it is an empty file, as a nil content is.
+func TestTypedNilReadersAreNoPanic(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseMultipartForm(1 << 20); err == nil {
+			fh := r.MultipartForm.File["f"]
+			if len(fh) == 1 {
+				_, _ = io.WriteString(w, strconv.FormatInt(fh[0].Size, 10))
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c := edgeClient(t, Config{BaseURL: srv.URL})
+	for _, data := range []any{(*bytes.Buffer)(nil), (*strings.Reader)(nil), (*FormData)(nil), (*os.File)(nil)} {
+		var err error
+		require.NotPanics(t, func() { _, err = c.Post(edgeCtx(t), "/", data) })
+		ae, ok := AsError(err)
+		require.True(t, ok, "%T: %v", data, err)
+		assert.Equal(t, CodeBadOptionValue, ae.Code, "%T", data)
+		assert.Contains(t, err.Error(), fmt.Sprintf("a nil %T as Data", data))
+		var pe *PanicError
+		assert.False(t, errors.As(err, &pe), "%T: no panic behind it", data)
+	}
+
+	fd := NewFormData()
+	require.NotPanics(t, func() { fd.AppendFile("f", "empty.bin", (*bytes.Buffer)(nil)) })
+	resp, err := c.Post(edgeCtx(t), "/", fd)
+	require.NoError(t, err)
+	assert.Equal(t, "0", string(resp.Data), "an empty file")
 }
