@@ -368,9 +368,18 @@ func closeOneShot(cfg *Config, data any) {
 		}
 		return
 	}
-	if st := cfg.body; st != nil && sameData(st.data, data) {
+	switch st := cfg.body; {
+	case st != nil && sameData(st.data, data):
 		if s, ok := st.src.(*onceSource); ok {
 			s.close()
+		}
+	case st == nil && sameData(cfg.Data, data):
+		// Never sent (an interceptor failed it first); net/http closes
+		// such a body too. A file is still the caller's.
+		if _, seeks := data.(io.Seeker); !seeks {
+			if c, ok := data.(io.Closer); ok {
+				_ = c.Close()
+			}
 		}
 	}
 }

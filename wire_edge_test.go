@@ -268,3 +268,19 @@ func TestTypedNilReadersAreNoPanic(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "0", string(resp.Data), "an empty file")
 }
+
+// A request that fails before it is sent (a request interceptor refused
+// it) closes its pipe too, as net/http closes a body it never sent.
+func TestPipeBodyIsClosedWhenTheRequestIsNeverSent(t *testing.T) {
+	pr, done := pipeWriter(t)
+	c := edgeClient(t, Config{BaseURL: "http://api.test"})
+	refused := errors.New("refused by an interceptor")
+	c.Interceptors.Request.Use(func(context.Context, *Config) (*Config, error) { return nil, refused }, nil)
+	_, err := c.Post(edgeCtx(t), "/upload", pr)
+	require.ErrorIs(t, err, refused)
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the pipe's producer is still blocked in Write after the request was refused")
+	}
+}
