@@ -35,6 +35,10 @@ type attempt struct {
 	port     int
 	resends  int
 	ended    atomic.Bool
+	// attrs and opts back the span's start attributes and options, so that
+	// starting it allocates no slice of its own.
+	attrs [6]attribute.KeyValue
+	opts  [3]trace.SpanStartOption
 }
 
 func newAttempt(in *instrumentation, cfg *axios.Config, prev *attempt) *attempt {
@@ -80,7 +84,7 @@ func (a *attempt) spanName() string {
 // startAttributes are the span's attributes known before the request is
 // sent, given at its start so that samplers see them.
 func (a *attempt) startAttributes() []attribute.KeyValue {
-	attrs := make([]attribute.KeyValue, 0, 6)
+	attrs := a.attrs[:0]
 	attrs = append(attrs, semconv.HTTPRequestMethodKey.String(string(a.method)))
 	if a.original != "" {
 		attrs = append(attrs, semconv.HTTPRequestMethodOriginal(a.original))

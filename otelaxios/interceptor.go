@@ -25,6 +25,9 @@ type instrumentation struct {
 
 var installs atomic.Uint64
 
+// clientKind is made once: each option costs an allocation.
+var clientKind = trace.WithSpanKind(trace.SpanKindClient)
+
 // newMetaKey returns a Meta key of one Install, so that two on one client
 // never end each other's spans.
 func newMetaKey() string {
@@ -44,10 +47,8 @@ func (in *instrumentation) start(ctx context.Context, cfg *axios.Config) (*axios
 		// side resent it. End it, outcome unknown, rather than never.
 		prev.end(ctx, a.start, outcome{})
 	}
-	ctx, a.span = in.tracer.Start(ctx, a.spanName(),
-		trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithTimestamp(a.start),
-		trace.WithAttributes(a.startAttributes()...))
+	a.opts = [...]trace.SpanStartOption{clientKind, trace.WithTimestamp(a.start), trace.WithAttributes(a.startAttributes()...)}
+	ctx, a.span = in.tracer.Start(ctx, a.spanName(), a.opts[:]...)
 	if cfg.Headers == nil {
 		cfg.Headers = make(http.Header, 2)
 	}
