@@ -307,6 +307,8 @@ type onceSource struct {
 	reading bool        // a Read of src is under way, outside mu
 	err     error       // src's last error: io.EOF at its end
 	owner   *onceReader // the newest attempt
+	holds   int         // Request calls that sent src and have not ended
+	closed  bool        // src was closed when the last of them ended
 }
 
 func newOnceSource(r io.Reader, part string) *onceSource {
@@ -329,59 +331,118 @@ func (s *onceSource) open() (io.Reader, error) {
 	return r, nil
 }
 
-// close closes src when it is an io.Closer: the request that read it has
-// ended, and no attempt will read more of it.
-func (s *onceSource) close() {
-	if c, ok := s.src.(io.Closer); ok {
-		_ = c.Close()
+// hold counts one more Request call that sent s and has not ended.
+func (s *onceSource) hold() {
+	s.mu.Lock()
+	s.holds++
+	s.mu.Unlock()
+}
+
+// release ends one hold; the last closes src, as net/http closes a
+// request's body when it is done with it, so the goroutine that feeds a
+// pipe sees its Write fail rather than block for ever. No attempt reads
+// src after that: a retry sends what was kept of it, or fails.
+func (s *onceSource) release() {
+	s.mu.Lock()
+	s.holds--
+	last := s.holds <= 0 && !s.closed
+	if last {
+		s.closed = true
+	}
+	s.mu.Unlock()
+	if last {
+		closeReader(s.src)
 	}
 }
 
-// mayHoldOneShot reports whether data may be read through a onceSource
-// that closeOneShot would close: a reader that is an io.Closer (a pipe) or
-// a FormData. It is a cheap type test, so that a request with any other
-// Data pays nothing.
-func mayHoldOneShot(data any) bool {
-	switch v := data.(type) {
-	case *FormData:
-		return v != nil
-	case io.ReadCloser:
-		return true
-	}
-	return false
-}
-
-// closeOneShot closes the one-shot readers cfg's requests read (Data's, or
-// a FormData's parts'): as net/http closes a request's body when the
-// request ends, so the goroutine feeding a pipe sees its Write fail rather
-// than block for ever. A reader that seeks (a file) is left open: it is the
-// caller's, and a later request may read it again.
-func closeOneShot(cfg *Config, data any) {
-	if f, ok := data.(*FormData); ok {
-		if f == nil {
-			return
-		}
-		for _, p := range f.parts {
-			if s, ok := p.src.(*onceSource); ok {
-				s.close()
-			}
-		}
+// closeReader closes r when it is an io.Closer that is not a file: a file
+// (any io.Seeker, os.Stdin on a pipe too) is the caller's. A Close that
+// panics (a typed nil) is ignored: the request has ended.
+func closeReader(r io.Reader) {
+	c, ok := r.(io.Closer)
+	if !ok || isNilValue(r) {
 		return
 	}
-	switch st := cfg.body; {
-	case st != nil && sameData(st.data, data):
-		if s, ok := st.src.(*onceSource); ok {
-			s.close()
+	if _, seeks := r.(io.Seeker); seeks {
+		return
+	}
+	defer func() { _ = recover() }()
+	_ = c.Close()
+}
+
+// holdOneShot holds the one-shot readers a dispatch of cfg sent: Data's,
+// or a FormData's parts'. Any other Data costs a type switch.
+func holdOneShot(cfg *Config) []*onceSource {
+	switch d := cfg.Data.(type) {
+	case nil, []byte, string:
+		return nil
+	case *FormData:
+		if d == nil {
+			return nil
 		}
-	case st == nil && sameData(cfg.Data, data):
-		// Never sent (an interceptor failed it first); net/http closes
-		// such a body too. A file is still the caller's.
-		if _, seeks := data.(io.Seeker); !seeks {
-			if c, ok := data.(io.Closer); ok {
-				_ = c.Close()
+		var hs []*onceSource
+		for _, p := range d.parts {
+			if s, ok := p.src.(*onceSource); ok {
+				s.hold()
+				hs = append(hs, s)
 			}
 		}
+		return hs
 	}
+	if st := cfg.body; st != nil && sameData(st.data, cfg.Data) {
+		if s, ok := st.src.(*onceSource); ok {
+			s.hold()
+			return []*onceSource{s}
+		}
+	}
+	return nil
+}
+
+// closeUnsent closes the one-shot readers of a Config that was never sent
+// (an interceptor failed the request first), as net/http closes a body it
+// never sent; one that a request under way still holds is left to it.
+func closeUnsent(cfg *Config) {
+	switch d := cfg.Data.(type) {
+	case nil, []byte, string:
+	case *FormData:
+		if d == nil {
+			return
+		}
+		for _, p := range d.parts {
+			if s, ok := p.src.(*onceSource); ok {
+				s.hold()
+				s.release()
+			}
+		}
+	case io.Reader:
+		if st := cfg.body; st != nil && sameData(st.data, d) {
+			if s, ok := st.src.(*onceSource); ok {
+				s.hold()
+				s.release()
+			}
+			return
+		}
+		closeReader(d)
+	}
+}
+
+// releaseOnClose is a response stream whose Close also ends the request's
+// holds on its one-shot readers: a full-duplex upload goes on while the
+// response is read.
+type releaseOnClose struct {
+	io.ReadCloser
+	once  sync.Once
+	holds []*onceSource
+}
+
+func (r *releaseOnClose) Close() error {
+	err := r.ReadCloser.Close()
+	r.once.Do(func() {
+		for _, s := range r.holds {
+			s.release()
+		}
+	})
+	return err
 }
 
 type onceReader struct {

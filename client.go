@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"sync"
-	"sync/atomic"
 
 	"github.com/go-resty/resty/v2"
 )
@@ -122,22 +121,11 @@ func (c *Client) Request(ctx context.Context, cfg Config) (*Response, error) {
 		ctx = context.Background()
 	}
 	ch := chain{client: c, cfg: mergeConfig(&c.Defaults, &cfg)}
-	if data := ch.cfg.Data; mayHoldOneShot(data) {
-		if ch.cfg.sends == nil {
-			ch.cfg.sends = new(atomic.Int32)
-		}
-		sends := ch.cfg.sends
-		sends.Add(1)
-		defer func() {
-			if sends.Add(-1) == 0 {
-				closeOneShot(ch.cfg, data)
-			}
-		}()
-	}
 	ch.reqs, ch.order = c.Interceptors.Request.snapshot()
 	ch.resps = c.Interceptors.Response.snapshot()
 	for !ch.run(ctx) {
 	}
+	ch.endBody()
 	if ch.err != nil {
 		if ch.dispatched != nil && ch.dispatched.Body != nil {
 			// A stream nobody will read: free its connection and timer.

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -71,9 +70,10 @@ type Config struct {
 	// pair's after a 401, or a 307 redirect) resends those bytes, and fails
 	// with [CodeBadOptionValue] when more was read, rather than send a
 	// partial body. Such a reader that is an io.Closer is closed when the
-	// request ends, retries included, as net/http closes a request's body,
-	// so the goroutine that feeds a pipe sees its Write fail; a file is
-	// never closed.
+	// request ends, retries sent inside it included (with ResponseStream,
+	// when the stream is closed), as net/http closes a request's body, so
+	// the goroutine that feeds a pipe sees its Write fail. A file, even one
+	// that cannot seek, is never closed.
 	//
 	// Anything else (a map, a struct) is encoded as JSON, as JSON.stringify
 	// does (no HTML escaping), unless the Content-Type says
@@ -140,10 +140,6 @@ type Config struct {
 	// Data (where a file started, the bytes kept of a pipe), so that a retry
 	// of a copy of this Config sends the same bytes.
 	body *bodyState
-	// sends counts the Request calls under way with this Config or a copy
-	// of it (the retries interceptors send inside it), when Data may be a
-	// one-shot reader: the last of them to end closes it.
-	sends *atomic.Int32
 }
 
 // NoTimeout, as a request's Config.Timeout, sends it with no timeout even
@@ -401,11 +397,16 @@ func buildURL(cfg *Config, strict bool) (string, error) {
 		// Protocol-relative: Go has no page to inherit a scheme from.
 		full = "http:" + full
 	}
+	if strings.ContainsAny(full, "\t\n\r") {
+		// WHATWG's URL parser, and so axios, drops tabs and newlines.
+		full = tabsAndNewlines.Replace(full)
+	}
+	full = escapeQuery(full)
 	params := cfg.Params
 	if !strict && len(params) == 0 && hasHTTPHost(full) {
 		// The common case needs no parse here: http.NewRequest parses the
 		// URL anyway, and its parse error is reported as ERR_INVALID_URL.
-		return escapeQuery(full), nil
+		return full, nil
 	}
 	u, err := url.Parse(full)
 	if err != nil {
@@ -419,7 +420,7 @@ func buildURL(cfg *Config, strict bool) (string, error) {
 		return "", &urlError{msg: "invalid URL " + strconv.Quote(redactURL(u)) + ": need an absolute URL or a BaseURL"}
 	}
 	if len(params) == 0 {
-		return escapeQuery(full), nil
+		return full, nil
 	}
 	var enc string
 	if cfg.ParamsSerializer != nil {
@@ -436,6 +437,8 @@ func buildURL(cfg *Config, strict bool) (string, error) {
 	}
 	return escapeQuery(u.String()), nil
 }
+
+var tabsAndNewlines = strings.NewReplacer("\t", "", "\n", "", "\r", "")
 
 // escapeQuery percent-encodes the bytes of s's query that the WHATWG URL
 // parser, and so axios, encodes in an http(s) URL's query: controls, space,

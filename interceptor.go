@@ -221,6 +221,10 @@ type chain struct {
 	// dispatched is what the adapter returned, whose stream the caller
 	// closes when the chain ends in an error.
 	dispatched *Response
+	// sent reports that dispatch ran; holds are the one-shot readers it
+	// sent, which this run keeps open until it ends (see endBody).
+	sent, held bool
+	holds      []*onceSource
 }
 
 // run runs the stages from ch.step on and reports whether it reached the
@@ -237,10 +241,17 @@ func (ch *chain) run(ctx context.Context) (finished bool) {
 	}
 	if ch.step == n {
 		if ch.err == nil {
+			ch.sent = true
 			ch.resp, ch.err = ch.client.dispatch(ctx, ch.cfg)
 			ch.dispatched = ch.resp
 		}
 		ch.step++
+	}
+	if ch.sent && !ch.held {
+		// Before the response interceptors, whose retries send the same
+		// readers inside this run.
+		ch.held = true
+		ch.holds = holdOneShot(ch.cfg)
 	}
 	for ; ch.step <= n+len(ch.resps); ch.step++ {
 		ch.response(ctx, &ch.resps[ch.step-n-1])
@@ -379,4 +390,21 @@ func configOf(resp *Response, err error) *Config {
 		return e.Config
 	}
 	return nil
+}
+
+// endBody ends the run's holds on the one-shot readers it sent, or hands
+// them to the response's stream, which may still be uploading (full
+// duplex); a Config never sent has its readers closed.
+func (ch *chain) endBody() {
+	switch {
+	case !ch.sent:
+		closeUnsent(ch.cfg)
+	case len(ch.holds) == 0:
+	case ch.err == nil && ch.resp != nil && ch.resp.Body != nil:
+		ch.resp.Body = &releaseOnClose{ReadCloser: ch.resp.Body, holds: ch.holds}
+	default:
+		for _, s := range ch.holds {
+			s.release()
+		}
+	}
 }

@@ -284,3 +284,205 @@ func TestPipeBodyIsClosedWhenTheRequestIsNeverSent(t *testing.T) {
 		t.Fatal("the pipe's producer is still blocked in Write after the request was refused")
 	}
 }
+
+func waitDone(t *testing.T, done <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal(what)
+	}
+}
+
+// A typed nil *io.PipeReader as Data is a clear error, and closing it as
+// the request ends (outside the chain's recover) does not panic either.
+func TestTypedNilPipeReaderAsDataDoesNotPanic(t *testing.T) {
+	c := edgeClient(t, Config{BaseURL: "http://api.test"})
+	c.Resty().SetTransport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+	}))
+	var err error
+	require.NotPanics(t, func() { _, err = c.Post(edgeCtx(t), "/", (*io.PipeReader)(nil)) })
+	ae, ok := AsError(err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, CodeBadOptionValue, ae.Code)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Full duplex with ResponseStream: the server answers as soon as the headers
+// arrive and echoes the body as it streams in. The pipe stays open until
+// the response stream is closed, so the upload goes on after Request
+// returned.
+func TestPipeBodyStaysOpenWhileAFullDuplexStreamIsRead(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		_ = rc.EnableFullDuplex()
+		w.WriteHeader(http.StatusOK)
+		_ = rc.Flush()
+		buf := make([]byte, 1024)
+		for {
+			n, err := r.Body.Read(buf)
+			if n > 0 {
+				_, _ = w.Write(buf[:n])
+				_ = rc.Flush()
+			}
+			if err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c := edgeClient(t, Config{BaseURL: srv.URL})
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { _ = pr.Close() })
+
+	resp, err := c.Post(edgeCtx(t), "/duplex", pr, Config{ResponseType: ResponseStream})
+	require.NoError(t, err)
+	defer resp.Body.Close()
+
+	// The upload goes on after the response started, as full duplex does.
+	_, werr := io.WriteString(pw, "ping")
+	require.NoError(t, werr, "the pipe was closed when Request returned the stream, with the upload still under way")
+	got := make([]byte, 4)
+	_, err = io.ReadFull(resp.Body, got)
+	require.NoError(t, err)
+	assert.Equal(t, "ping", string(got))
+	_ = pw.Close()
+}
+
+// A response interceptor that resends a copy of the refused Config with a
+// new pipe as Data (a compressed re-upload after a 413, say): both pipes
+// are closed when the requests that sent them end.
+func TestPipeBodyOfAResendWithNewDataIsClosed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Refuses at once, without reading the body.
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+	}))
+	t.Cleanup(srv.Close)
+	c := edgeClient(t, Config{BaseURL: srv.URL})
+
+	second, secondDone := pipeWriter(t)
+	resent := false
+	c.Interceptors.Response.Use(nil, func(ctx context.Context, err error) (*Response, error) {
+		e, ok := AsError(err)
+		if !ok || e.Status() != http.StatusRequestEntityTooLarge || resent {
+			return nil, err
+		}
+		resent = true
+		next := *e.Config
+		next.Data = second
+		return c.Request(ctx, next)
+	})
+	first, firstDone := pipeWriter(t)
+	_, err := c.Post(edgeCtx(t), "/upload", first)
+	require.Error(t, err)
+	require.True(t, resent)
+	waitDone(t, firstDone, "the first pipe's producer is still blocked")
+	waitDone(t, secondDone, "the resent pipe's producer is still blocked in Write after the request ended")
+}
+
+// A request interceptor that sets Data to a pipe (a compressing
+// interceptor, say) on a request that had none: what was sent is closed.
+func TestPipeBodySetByARequestInterceptorIsClosed(t *testing.T) {
+	pr, done := pipeWriter(t)
+	c := edgeClient(t, Config{})
+	c.Interceptors.Request.Use(func(_ context.Context, cfg *Config) (*Config, error) {
+		cfg.Method, cfg.Data = http.MethodPost, pr
+		return cfg, nil
+	}, nil)
+	_, err := c.Get(edgeCtx(t), refusedURL(t)+"/upload")
+	require.Error(t, err)
+	waitDone(t, done, "the pipe an interceptor set is still open after the request failed")
+}
+
+// Two requests made at once from copies of an earlier response's Config,
+// each with a pipe of its own: each pipe is closed when its own request
+// ends, not when the other does.
+func TestPipeBodyIsClosedWhenItsOwnRequestEndsThoughTheConfigIsACopy(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			<-release // never reads the body
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest) // refuses at once, body unread
+	}))
+	t.Cleanup(srv.Close)
+	var releaseOnce sync.Once
+	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
+	c := edgeClient(t, Config{BaseURL: srv.URL})
+
+	// A first request with a pipe, whose Config serves as a template.
+	p0, done0 := pipeWriter(t)
+	_, err := c.Post(edgeCtx(t), "/fast", p0)
+	e, ok := AsError(err)
+	require.True(t, ok, "%v", err)
+	waitDone(t, done0, "the template request's pipe")
+	tmpl := *e.Config
+
+	slowPipe, _ := pipeWriter(t)
+	slowCfg := tmpl
+	slowCfg.URL, slowCfg.Data = "/slow", slowPipe
+	slowCtx, cancelSlow := context.WithCancel(edgeCtx(t))
+	slowDone := make(chan struct{})
+	go func() {
+		defer close(slowDone)
+		_, _ = c.Request(slowCtx, slowCfg)
+	}()
+	time.Sleep(100 * time.Millisecond) // the slow request is under way
+
+	fastPipe, fastDone := pipeWriter(t)
+	fastCfg := tmpl
+	fastCfg.URL, fastCfg.Data = "/fast", fastPipe
+	_, err = c.Request(edgeCtx(t), fastCfg)
+	require.Error(t, err)
+	fastClosed := false
+	select {
+	case <-fastDone:
+		fastClosed = true
+	case <-time.After(time.Second):
+	}
+	cancelSlow()
+	releaseOnce.Do(func() { close(release) })
+	<-slowDone
+	assert.True(t, fastClosed, "the fast request's pipe is still open after its request ended")
+	waitDone(t, fastDone, "the fast request's pipe is never closed, even after the other request ended")
+}
+
+// "A file is never closed", the docs say (Config.Data, FormData), a file
+// that cannot seek (os.Stdin on a pipe, an os.Pipe end) included.
+func TestFileThatCannotSeekIsNotClosed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+	}))
+	t.Cleanup(srv.Close)
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = r.Close(); _ = w.Close() })
+	go func() { _, _ = io.WriteString(w, "stdin bytes"); _ = w.Close() }()
+	c := edgeClient(t, Config{BaseURL: srv.URL})
+	_, err = c.Post(edgeCtx(t), "/upload", r)
+	require.NoError(t, err)
+	_, err = r.Stat()
+	assert.False(t, errors.Is(err, os.ErrClosed), "the caller's *os.File was closed: %v", err)
+}
+
+// A tab in the URL is dropped, as WHATWG's parser drops it, the same with
+// or without Params and through GetURI.
+func TestQueryWithATabIsTheSameWithOrWithoutParams(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.URL.RawQuery)
+	}))
+	t.Cleanup(srv.Close)
+	c := edgeClient(t, Config{BaseURL: srv.URL})
+	resp, errPlain := c.Get(edgeCtx(t), "/p?q=a\tb")
+	require.NoError(t, errPlain)
+	assert.Equal(t, "q=ab", string(resp.Data))
+	_, errParams := c.Get(edgeCtx(t), "/p?q=a\tb", Config{Params: url.Values{"x": {"1"}}})
+	_, errURI := c.GetURI(Config{URL: "/p?q=a\tb"})
+	assert.Equal(t, errPlain == nil, errParams == nil, "without Params: %v; with Params: %v", errPlain, errParams)
+	assert.Equal(t, errPlain == nil, errURI == nil, "Get: %v; GetURI: %v", errPlain, errURI)
+}
