@@ -81,11 +81,18 @@ type Options struct {
 
 	// RefreshTimeout bounds one refresh, from waiting for the store's lock
 	// to the Refresher's answer; saving the new token gets as long again.
-	// The refresh runs on its own context, which keeps the values of the
-	// context of the request that started it (a trace span, say) but not
-	// its cancellation, so a caller giving up never fails it for the
-	// others. 0: 30s.
+	// The refresh runs on its own context (see RefreshContext), so a
+	// caller giving up never fails it for the others. 0: 30s.
 	RefreshTimeout time.Duration
+
+	// RefreshContext makes the context a refresh (or login) runs on from
+	// the context of the request that started it, for the values it should
+	// carry, such as a trace span (otelaxios.RefreshContext). Its
+	// cancellation and deadline are dropped: RefreshTimeout bounds the
+	// refresh. nil, or a nil result: a context with none of the request's
+	// values, so no request-scoped value (an httptrace, a transaction)
+	// reaches a refresh that every waiting request shares.
+	RefreshContext func(ctx context.Context) context.Context
 
 	// MaxRetries is how many times one request is retried after a refresh
 	// (or with a newer token) before its refusal is returned as it is.
@@ -135,6 +142,7 @@ type Authenticator struct {
 	maxRetries    int
 	onRefresh     func(context.Context, *oauth2.Token)
 	onFailure     func(context.Context, error)
+	refreshCtx    func(context.Context) context.Context
 
 	scope         *scope                                     // where the token may go
 	redirectGuard func(*http.Request, []*http.Request) error // dropOnCrossOrigin, made once
@@ -169,6 +177,7 @@ func New(opts Options) (*Authenticator, error) {
 		maxRetries:    opts.MaxRetries,
 		onRefresh:     opts.OnRefresh,
 		onFailure:     opts.OnFailure,
+		refreshCtx:    opts.RefreshContext,
 	}
 	if a.shouldRefresh == nil {
 		codes := slices.Clone(opts.StatusCodes)

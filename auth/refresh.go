@@ -57,16 +57,15 @@ func (a *Authenticator) canObtain(seen *current) bool {
 
 // runRefresh is the turn that start handed its caller: one refresh (or
 // login), on its own goroutine and its own context bounded by
-// RefreshTimeout. That context keeps the values of from, the context of
-// the caller that started the turn (so a tracer makes the refresh's
-// request a child of that caller's span), but none of its cancellation or
-// deadline: one caller giving up must not fail the refresh for the others.
+// RefreshTimeout, made from from (the context of the caller that started
+// the turn) by Options.RefreshContext, or from nothing: one caller giving
+// up must not fail the refresh for the others.
 //
 // A refused refresh logs the user out: the token is dropped, the store
 // cleared, OnFailure called. Any other failure keeps the token and its
 // refresh token, and the flight refuses new attempts for a short backoff.
 func (a *Authenticator) runRefresh(from context.Context, seen *current) {
-	base := context.WithValue(context.WithoutCancel(from), refreshKey{}, a)
+	base := context.WithValue(a.refreshBase(from), refreshKey{}, a)
 	ctx, cancel := context.WithTimeout(base, a.timeout)
 	defer cancel()
 
@@ -112,6 +111,25 @@ func (a *Authenticator) runRefresh(from context.Context, seen *current) {
 		}
 	}
 	resume(subs, result{cur: a.state.load(), err: err})
+}
+
+// refreshBase is what Options.RefreshContext makes of from, without its
+// cancellation; context.Background() without the option, or when it
+// returns nil or panics.
+func (a *Authenticator) refreshBase(from context.Context) (base context.Context) {
+	if a.refreshCtx == nil {
+		return context.Background()
+	}
+	_ = recovered("Options.RefreshContext", func() error {
+		if ctx := a.refreshCtx(context.WithoutCancel(from)); ctx != nil {
+			base = context.WithoutCancel(ctx)
+		}
+		return nil
+	})
+	if base == nil {
+		base = context.Background()
+	}
+	return base
 }
 
 // loggedOut reports whether a refresh's error ends the session: the server

@@ -19,9 +19,8 @@ import (
 //
 // The Authenticator calls it once per refresh however many requests wait
 // for it, one refresh at a time, with a copy of the token it may keep. ctx
-// is the refresh's own context, bounded by Options.RefreshTimeout and
-// carrying the values (not the cancellation) of the context of the request
-// that started the refresh; the
+// is the refresh's own context, bounded by Options.RefreshTimeout (see
+// Options.RefreshContext for the values it carries); the
 // Refresher must send its requests with it and return when it ends (the
 // waiting requests are resumed at the timeout regardless, and a Refresher
 // still running then may overlap the next refresh).

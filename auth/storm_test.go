@@ -384,8 +384,9 @@ func TestRefreshFailureFailsEveryWaiterAndLogsOut(t *testing.T) {
 	assert.EqualValues(t, 1, calls.Load())
 }
 
-// The refresh's context keeps the first caller's values (a trace span, a
-// request ID) but neither its cancellation nor its deadline.
+// The refresh's context has what RefreshContext picks of the first
+// caller's context (a trace span, a request ID), nothing else of it, and
+// neither its cancellation nor its deadline.
 func TestCanceledWaiterLeavesAtOnceAndTheRefreshGoesOn(t *testing.T) {
 	srv := newServer(t, authtest.Options{})
 	c := newClient(t, srv)
@@ -394,14 +395,19 @@ func TestCanceledWaiterLeavesAtOnceAndTheRefreshGoesOn(t *testing.T) {
 	var refreshCanceled atomic.Bool
 	var refreshValue atomic.Value
 	var refreshDeadline atomic.Int64
+	var refreshOther atomic.Value
 	type requestID struct{}
+	type otherKey struct{}
 	refresh := seed000(c)
-	a := newAuth(t, Options{RefreshTimeout: time.Hour, Refresh: func(ctx context.Context, cur *oauth2.Token) (*oauth2.Token, error) {
+	a := newAuth(t, Options{RefreshTimeout: time.Hour, RefreshContext: func(ctx context.Context) context.Context {
+		return context.WithValue(context.Background(), requestID{}, ctx.Value(requestID{}))
+	}, Refresh: func(ctx context.Context, cur *oauth2.Token) (*oauth2.Token, error) {
 		calls.Add(1)
 		if d, ok := ctx.Deadline(); ok {
 			refreshDeadline.Store(int64(time.Until(d)))
 		}
 		refreshValue.Store(ctx.Value(requestID{}))
+		refreshOther.Store(fmt.Sprint(ctx.Value(otherKey{})))
 		<-release
 		refreshCanceled.Store(ctx.Err() != nil)
 		return refresh(ctx, cur)
@@ -423,7 +429,7 @@ func TestCanceledWaiterLeavesAtOnceAndTheRefreshGoesOn(t *testing.T) {
 	}
 
 	// The first caller starts the refresh, then gives up.
-	firstCtx, cancelFirst := context.WithTimeout(context.WithValue(context.Background(), requestID{}, "first"), time.Minute)
+	firstCtx, cancelFirst := context.WithTimeout(context.WithValue(context.WithValue(context.Background(), otherKey{}, "other"), requestID{}, "first"), time.Minute)
 	defer cancelFirst()
 	first := start(firstCtx)
 	eventually(t, waiting(a, 1), "the first request to start the refresh")
@@ -463,7 +469,8 @@ func TestCanceledWaiterLeavesAtOnceAndTheRefreshGoesOn(t *testing.T) {
 		require.NoError(t, (<-ch).err)
 	}
 	assert.False(t, refreshCanceled.Load(), "the first caller canceling did not cancel the refresh")
-	assert.Equal(t, "first", refreshValue.Load(), "the refresh's context has the first caller's values")
+	assert.Equal(t, "first", refreshValue.Load(), "the refresh's context has what RefreshContext picked")
+	assert.Equal(t, "<nil>", refreshOther.Load(), "and nothing else of the caller's")
 	assert.Greater(t, time.Duration(refreshDeadline.Load()), 50*time.Minute, "RefreshTimeout's deadline, not the first caller's")
 	assert.EqualValues(t, 1, calls.Load())
 	assert.EqualValues(t, 1, srv.Refreshes())
@@ -933,4 +940,41 @@ func TestRefreshedTokenIsSavedEvenWhenTheRefreshUsedItsTimeout(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "rotated", stored.AccessToken, "the rotated token reached the store")
 	assert.Zero(t, a.Stats().SaveFails)
+}
+
+// Without RefreshContext the refresh sees none of the caller's values (an
+// httptrace, a transaction); a RefreshContext that panics or returns nil
+// leaves it so, and the refresh goes on; one that returns its argument
+// still has the caller's deadline dropped.
+func TestRefreshContextDefaultsToNoneOfTheCallersValues(t *testing.T) {
+	type key struct{}
+	for name, pick := range map[string]func(context.Context) context.Context{
+		"none":   nil,
+		"nil":    func(context.Context) context.Context { return nil },
+		"panics": func(context.Context) context.Context { panic("RefreshContext bug") },
+		"itself": func(ctx context.Context) context.Context { return ctx },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var saw any
+			var deadline bool
+			a := newAuth(t, Options{RefreshTimeout: time.Hour, RefreshContext: pick, Refresh: func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+				saw = ctx.Value(key{})
+				d, ok := ctx.Deadline()
+				deadline = ok && time.Until(d) < 50*time.Minute
+				return tokenWith("t2", time.Time{}), nil
+			}})
+			require.NoError(t, a.SetToken(context.Background(), tokenWith("t1", time.Time{})))
+			ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), key{}, "caller"), time.Minute)
+			defer cancel()
+			tok, err := a.Refresh(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, "t2", tok.AccessToken)
+			assert.False(t, deadline, "the caller's deadline never bounds the refresh")
+			if name == "itself" {
+				assert.Equal(t, "caller", saw)
+			} else {
+				assert.Nil(t, saw)
+			}
+		})
+	}
 }

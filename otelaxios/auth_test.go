@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"golang.org/x/oauth2"
@@ -15,6 +16,7 @@ import (
 	"github.com/axiosgo/axios"
 	"github.com/axiosgo/axios/auth"
 	"github.com/axiosgo/axios/auth/authtest"
+	"github.com/axiosgo/axios/otelaxios"
 )
 
 // authClient returns a client on srv with the auth pair refreshing through
@@ -72,11 +74,10 @@ func TestRefusedAttemptRefreshAndRetryAreThreeSpans(t *testing.T) {
 	assert.Equal(t, srv.URL+"/refresh", spanAttrs(refresh)["url.full"].AsString())
 	assert.Equal(t, int64(200), spanAttrs(refresh)["http.response.status_code"].AsInt64())
 	assert.Equal(t, codes.Unset, refresh.Status().Code)
-	// The pair runs the refresh on a context of its own that keeps the
-	// values of the request's that started it: the refresh's span is a
-	// child of the caller's span too.
-	assert.Equal(t, parent.SpanContext().SpanID(), refresh.Parent().SpanID(), "the refresh: a child of the caller's span")
-	assert.Equal(t, parent.SpanContext().TraceID(), refresh.SpanContext().TraceID())
+	// The pair runs the refresh on a context of its own, with none of the
+	// request's values unless RefreshContext picks some: its span starts a
+	// trace of its own (TestRefreshContextMakesTheRefreshAChildSpan).
+	assert.False(t, refresh.Parent().IsValid())
 
 	assert.Equal(t, "GET", retry.Name())
 	assert.Equal(t, int64(200), spanAttrs(retry)["http.response.status_code"].AsInt64())
@@ -94,6 +95,55 @@ func TestRefusedAttemptRefreshAndRetryAreThreeSpans(t *testing.T) {
 		total += p.Count
 	}
 	assert.Equal(t, uint64(3), total, "one measurement per attempt")
+}
+
+// With otelaxios.RefreshContext, the refresh's request is a child of the
+// span of the request that started it, and the baggage goes with it; no
+// other value of that request's context does.
+func TestRefreshContextMakesTheRefreshAChildSpan(t *testing.T) {
+	h := newHarness(t)
+	srv := authtest.NewServer(authtest.Options{})
+	t.Cleanup(srv.Close)
+	api := newClient(t, axios.Config{BaseURL: srv.URL})
+	type otherKey struct{}
+	var sawBaggage string
+	var sawOther any
+	endpoint := auth.JSONRefresher(api, auth.JSONEndpoint{
+		URL:  "/refresh",
+		Body: func(tok *oauth2.Token) any { return map[string]string{"refresh_token": tok.RefreshToken} },
+	})
+	a, err := auth.New(auth.Options{
+		RefreshContext: otelaxios.RefreshContext,
+		Refresh: func(ctx context.Context, tok *oauth2.Token) (*oauth2.Token, error) {
+			sawBaggage = baggage.FromContext(ctx).Member("tenant").Value()
+			sawOther = ctx.Value(otherKey{})
+			return endpoint(ctx, tok)
+		},
+	})
+	require.NoError(t, err)
+	h.install(api)
+	a.Install(api)
+	require.NoError(t, a.SetToken(context.Background(), srv.Issue("demo")))
+
+	srv.Revoke()
+	member, err := baggage.NewMember("tenant", "acme")
+	require.NoError(t, err)
+	bag, err := baggage.New(member)
+	require.NoError(t, err)
+	ctx := context.WithValue(baggage.ContextWithBaggage(context.Background(), bag), otherKey{}, "request-scoped")
+	ctx, parent := h.sdk.Tracer("test").Start(ctx, "parent")
+	_, err = api.Get(ctx, "/api/orders")
+	parent.End()
+	require.NoError(t, err)
+
+	spans := h.ended()
+	require.Len(t, spans, 4, "three attempts and the parent")
+	refresh := spans[1]
+	assert.Equal(t, "POST", refresh.Name())
+	assert.Equal(t, parent.SpanContext().SpanID(), refresh.Parent().SpanID(), "the refresh: a child of the caller's span")
+	assert.Equal(t, parent.SpanContext().TraceID(), refresh.SpanContext().TraceID())
+	assert.Equal(t, "acme", sawBaggage)
+	assert.Nil(t, sawOther, "no other value of the request's context")
 }
 
 // Installed after the pair, otelaxios's response side runs after the

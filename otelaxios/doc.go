@@ -14,7 +14,9 @@
 // with otelaxios installed. Install it first on a client, so that its
 // request side runs last (just before dispatch) and its response side runs
 // first (before anything can retry): docs/otel.md explains the order and
-// what happens in others.
+// what happens in others. Give the pair [RefreshContext] as its
+// auth.Options.RefreshContext to trace the refresh's request under the
+// span of the request that started it.
 //
 // url.full never carries a query value, a fragment or the URL's user
 // information. This package is the only one of the module that links

@@ -1,7 +1,10 @@
 package otelaxios
 
 import (
+	"context"
+
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.39.0"
@@ -94,4 +97,21 @@ func Install(c *axios.Client, opts ...Option) {
 	}
 	c.Interceptors.Request.Use(in.start, nil)
 	c.Interceptors.Response.Use(in.endResponse, in.endError)
+}
+
+// RefreshContext is an auth.Options.RefreshContext that carries the span
+// and the baggage of the request that started a refresh, and none of its
+// other values: the refresh's request is traced as a child of that
+// request's span, beside its refused attempt and its retry.
+//
+//	a, err := auth.New(auth.Options{Refresh: r, RefreshContext: otelaxios.RefreshContext})
+func RefreshContext(ctx context.Context) context.Context {
+	out := context.Background()
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		out = trace.ContextWithSpanContext(out, sc)
+	}
+	if b := baggage.FromContext(ctx); b.Len() > 0 {
+		out = baggage.ContextWithBaggage(out, b)
+	}
+	return out
 }
