@@ -80,7 +80,8 @@ func Example() {
 
 // With the auth pair: otelaxios is installed first, so each attempt's own
 // outcome reaches it. A refused request, the refresh's request and the
-// retry are three spans.
+// retry are three spans; with RefreshContext, all three are children of
+// the caller's span.
 func Example_auth() {
 	ctx := context.Background()
 	srv := authtest.NewServer(authtest.Options{})
@@ -97,6 +98,7 @@ func Example_auth() {
 			URL:  "/refresh",
 			Body: func(t *oauth2.Token) any { return map[string]string{"refresh_token": t.RefreshToken} },
 		}),
+		RefreshContext: otelaxios.RefreshContext, // the refresh's span under the caller's
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -107,10 +109,15 @@ func Example_auth() {
 	}
 
 	srv.Revoke() // the access token is refused from now on
-	if _, err := api.Get(ctx, "/api/orders"); err != nil {
+	callerCtx, caller := tp.Tracer("shop").Start(ctx, "checkout")
+	if _, err := api.Get(callerCtx, "/api/orders"); err != nil {
 		log.Fatal(err)
 	}
+	caller.End()
 	for _, s := range spans.Ended() {
+		if s.Name() == "checkout" {
+			continue
+		}
 		var path string
 		var status, resends int64
 		for _, kv := range s.Attributes() {
@@ -124,10 +131,11 @@ func Example_auth() {
 				resends = kv.Value.AsInt64()
 			}
 		}
-		fmt.Println(s.Name(), path, status, s.Status().Code, "resends:", resends)
+		under := s.Parent().SpanID() == caller.SpanContext().SpanID()
+		fmt.Println(s.Name(), path, status, s.Status().Code, "resends:", resends, "under checkout:", under)
 	}
 	// Output:
-	// GET /api/orders 401 Error resends: 0
-	// POST /refresh 200 Unset resends: 0
-	// GET /api/orders 200 Unset resends: 1
+	// GET /api/orders 401 Error resends: 0 under checkout: true
+	// POST /refresh 200 Unset resends: 0 under checkout: true
+	// GET /api/orders 200 Unset resends: 1 under checkout: true
 }
