@@ -28,9 +28,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -48,19 +50,28 @@ const (
 )
 
 func main() {
-	addrs := os.Getenv("REDIS_CLUSTER_ADDRS")
-	if addrs == "" {
+	var seeds []string
+	for _, a := range strings.Split(os.Getenv("REDIS_CLUSTER_ADDRS"), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			seeds = append(seeds, a)
+		}
+	}
+	if len(seeds) == 0 {
 		fmt.Println("cluster-worker: set REDIS_CLUSTER_ADDRS=host:port,host:port,... (nodes of a Redis Cluster) to run this example")
 		return
 	}
-	if err := run(strings.Split(addrs, ",")); err != nil {
+	if err := run(seeds); err != nil {
 		fmt.Fprintln(os.Stderr, "cluster-worker:", err)
 		os.Exit(1)
 	}
 }
 
 func run(addrs []string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	// Ctrl-C, a process manager's SIGTERM and a terminal's hang-up end the
+	// run through ctx, so the deferred Clear removes the token.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, 50*time.Second)
 	defer cancel()
 
 	// A loopback API that rotates refresh tokens: a second refresh with the

@@ -82,7 +82,10 @@ func main() {
 		})
 	}
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Ctrl-C, a process manager's SIGTERM and a terminal's hang-up all end
+	// the run through ctx, so the deferred cleanups (the token key, the
+	// redis-server) run.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	ctx, cancel := context.WithTimeout(ctx, 50*time.Second)
 	var err error
 	if *workerID > 0 {

@@ -42,6 +42,7 @@ func startRedis(ctx context.Context, bin string) (addr string, stop func(), err 
 		"--save", "", "--appendonly", "no")
 	var out bytes.Buffer // its log, shown if it fails to start
 	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = orphanKill()
 	if err := cmd.Start(); err != nil {
 		return "", nil, err
 	}
