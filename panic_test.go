@@ -168,10 +168,6 @@ type closeTracker struct {
 
 func (b *closeTracker) Close() error { b.closed.Store(true); return nil }
 
-type transportFunc func(*http.Request) (*http.Response, error)
-
-func (f transportFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 // A progress callback that panics fails its request like any other
 // function of the Config: an upload's, which net/http calls on its own
 // goroutine where a panic would end the process, and a download's, which
@@ -202,7 +198,7 @@ func TestPanicInAProgressCallbackFailsTheRequest(t *testing.T) {
 	t.Run("download", func(t *testing.T) {
 		body := &closeTracker{Reader: strings.NewReader(strings.Repeat("y", 64<<10))}
 		c := newClient(t, axios.Config{BaseURL: "http://api.test"})
-		c.Resty().SetTransport(transportFunc(func(r *http.Request) (*http.Response, error) {
+		c.Resty().SetTransport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			return &http.Response{StatusCode: 200, Header: http.Header{}, Body: body, ContentLength: 64 << 10, Request: r}, nil
 		}))
 		var err error
