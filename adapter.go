@@ -91,6 +91,13 @@ func (c *Client) send(ctx context.Context, cfg *Config) (*Response, error) {
 	}
 	start := time.Now()
 	raw, err := hc.Do(req)
+	if err == nil {
+		if pe := panicOf(req.Body); pe != nil {
+			// The server answered before net/http saw the read error the
+			// panic became: the request still fails with it.
+			err = pe
+		}
+	}
 	if err != nil {
 		if raw != nil && raw.Body != nil {
 			_ = raw.Body.Close()
@@ -281,7 +288,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 // an upload's runs on net/http's goroutine, where a panic would take the
 // process down, and a download's mid-body, where it would leave the body
 // open. The request fails with an [*Error] whose Err is the [*PanicError].
-func report(what string, fn func(Progress), p Progress) (err error) {
+func report(what string, fn func(Progress), p Progress) (err *PanicError) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = &PanicError{What: what, Value: v, Stack: debug.Stack()}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // maxReplay is how much of a one-shot io.Reader body is kept so that a
@@ -75,14 +76,38 @@ type bodyReader struct {
 	source   bodySource // what a new attempt opens
 	n        int64      // length, or -1 when unknown
 	loaded   int64
-	progress func(Progress)
+	progress *uploadProgress // nil without Config.OnUploadProgress
+}
+
+// uploadProgress is a request's OnUploadProgress, shared by its attempts'
+// readers, with the panic it raised, if any: net/http may end the request
+// with the response before it sees the read error that panic became.
+type uploadProgress struct {
+	fn       func(Progress)
+	panicked atomic.Pointer[PanicError]
+}
+
+func newUploadProgress(fn func(Progress)) *uploadProgress {
+	if fn == nil {
+		return nil
+	}
+	return &uploadProgress{fn: fn}
+}
+
+// panicOf returns the panic an OnUploadProgress of body raised, if any.
+func panicOf(body io.ReadCloser) *PanicError {
+	if b, ok := body.(*bodyReader); ok && b.progress != nil {
+		return b.progress.panicked.Load()
+	}
+	return nil
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
 	n, err := b.src.Read(p)
 	if n > 0 && b.progress != nil {
 		b.loaded += int64(n)
-		if perr := report("Config.OnUploadProgress", b.progress, Progress{Loaded: b.loaded, Total: b.n, Bytes: n, Upload: true}); perr != nil {
+		if perr := report("Config.OnUploadProgress", b.progress.fn, Progress{Loaded: b.loaded, Total: b.n, Bytes: n, Upload: true}); perr != nil {
+			b.progress.panicked.CompareAndSwap(nil, perr)
 			return 0, perr
 		}
 	}
@@ -173,7 +198,7 @@ func bytesBody(cfg *Config, data []byte, ctype string) (*bodyReader, error) {
 		return nil, err
 	}
 	setDefaultContentType(cfg, ctype)
-	return &bodyReader{src: bytes.NewReader(data), data: data, n: int64(len(data)), progress: cfg.OnUploadProgress}, nil
+	return &bodyReader{src: bytes.NewReader(data), data: data, n: int64(len(data)), progress: newUploadProgress(cfg.OnUploadProgress)}, nil
 }
 
 // streamBody sends r as it is read. An io.ReadSeeker is sent from where it
@@ -194,7 +219,7 @@ func streamBody(cfg *Config, r io.Reader) (*bodyReader, error) {
 		return nil, err
 	}
 	setDefaultContentType(cfg, "application/octet-stream")
-	return &bodyReader{src: rd, source: st.src, n: st.n, progress: cfg.OnUploadProgress}, nil
+	return &bodyReader{src: rd, source: st.src, n: st.n, progress: newUploadProgress(cfg.OnUploadProgress)}, nil
 }
 
 // isNilValue reports whether v holds a nil pointer, map, slice, func,

@@ -288,7 +288,7 @@ func multipartBody(cfg *Config, fields []formField) (*bodyReader, error) {
 	}
 	_ = mw.Close() // framing's Write never fails
 	data := w.cut()
-	return &bodyReader{src: bytes.NewReader(data), data: data, n: int64(len(data)), progress: cfg.OnUploadProgress}, nil
+	return &bodyReader{src: bytes.NewReader(data), data: data, n: int64(len(data)), progress: newUploadProgress(cfg.OnUploadProgress)}, nil
 }
 
 // withForm is withMethod with the Content-Type of a form, unless cfg has one.

@@ -84,7 +84,7 @@ func (f *FormData) body(cfg *Config) (*bodyReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &bodyReader{src: rd, source: src, n: n, progress: cfg.OnUploadProgress}, nil
+	return &bodyReader{src: rd, source: src, n: n, progress: newUploadProgress(cfg.OnUploadProgress)}, nil
 }
 
 // formSource is a FormData written with one boundary.

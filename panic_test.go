@@ -195,6 +195,24 @@ func TestPanicInAProgressCallbackFailsTheRequest(t *testing.T) {
 		assert.Equal(t, "boom", pe.Value)
 		assert.Contains(t, ae.Message, "Config.OnUploadProgress panicked: boom")
 	})
+	t.Run("upload answered anyway", func(t *testing.T) {
+		// A transport that meets the read error but answers all the same,
+		// as net/http does when the server's response wins the race.
+		c := newClient(t, axios.Config{BaseURL: "http://api.test"})
+		c.Resty().SetTransport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			_, _ = r.Body.Read(make([]byte, 16))
+			return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+		}))
+		_, err := c.Post(context.Background(), "/upload", []byte("some bytes to send"), axios.Config{
+			OnUploadProgress: func(axios.Progress) { panic("boom") },
+		})
+		var pe *axios.PanicError
+		require.ErrorAs(t, err, &pe, "the panic is not lost because the server answered")
+		assert.Equal(t, "Config.OnUploadProgress", pe.What)
+		ae, ok := axios.AsError(err)
+		require.True(t, ok)
+		assert.Equal(t, axios.CodeBadOptionValue, ae.Code)
+	})
 	t.Run("download", func(t *testing.T) {
 		body := &closeTracker{Reader: strings.NewReader(strings.Repeat("y", 64<<10))}
 		c := newClient(t, axios.Config{BaseURL: "http://api.test"})
