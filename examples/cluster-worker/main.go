@@ -50,17 +50,17 @@ const (
 )
 
 func main() {
-	var seeds []string
+	var nodes []string
 	for _, a := range strings.Split(os.Getenv("REDIS_CLUSTER_ADDRS"), ",") {
 		if a = strings.TrimSpace(a); a != "" {
-			seeds = append(seeds, a)
+			nodes = append(nodes, a)
 		}
 	}
-	if len(seeds) == 0 {
+	if len(nodes) == 0 {
 		fmt.Println("cluster-worker: set REDIS_CLUSTER_ADDRS=host:port,host:port,... (nodes of a Redis Cluster) to run this example")
 		return
 	}
-	if err := run(seeds); err != nil {
+	if err := run(nodes); err != nil {
 		fmt.Fprintln(os.Stderr, "cluster-worker:", err)
 		os.Exit(1)
 	}
