@@ -49,8 +49,8 @@ func newResty() *resty.Client {
 }
 
 // redirectPolicy is a CheckRedirect that follows up to limit redirects (0:
-// the default; negative: none, the 3xx is returned as it is) and then asks
-// before, if set.
+// the default; negative: none, the 3xx is returned as it is) to http and
+// https URLs, and then asks before, if set.
 func redirectPolicy(limit int, before func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
 	if limit == 0 {
 		limit = defaultMaxRedirects
@@ -62,12 +62,30 @@ func redirectPolicy(limit int, before func(*http.Request, []*http.Request) error
 		if len(via) > limit {
 			return errTooManyRedirects
 		}
-		if before != nil {
-			return before(req, via)
+		if s := req.URL.Scheme; s != "http" && s != "https" {
+			return &refusedRedirect{msg: "redirect to unsupported protocol " + strconv.Quote(s+":")}
 		}
-		return nil
+		if before == nil {
+			return nil
+		}
+		err := before(req, via)
+		if err == nil || errors.Is(err, http.ErrUseLastResponse) {
+			return err
+		}
+		return &refusedRedirect{msg: "redirect refused by BeforeRedirect: " + err.Error(), err: err}
 	}
 }
+
+// refusedRedirect is a redirect that is not followed, and that a retry
+// would only meet again: ERR_BAD_REQUEST, as a URL of that scheme or a
+// request its BeforeRedirect refuses would be.
+type refusedRedirect struct {
+	msg string
+	err error // BeforeRedirect's, if it refused
+}
+
+func (e *refusedRedirect) Error() string { return e.msg }
+func (e *refusedRedirect) Unwrap() error { return e.err }
 
 // send is the default adapter: it builds the request from cfg and sends it
 // through the resty client's *http.Client.
@@ -315,6 +333,7 @@ func classify(parent, ctx context.Context, cfg *Config, err error) error {
 	var ended error // the caller's context's end, if that is what failed
 	var replay *replayError
 	var panicked *PanicError
+	var refused *refusedRedirect
 	switch {
 	case errors.Is(err, context.Canceled) || parent.Err() == context.Canceled:
 		ended = context.Canceled
@@ -332,6 +351,8 @@ func classify(parent, ctx context.Context, cfg *Config, err error) error {
 		e.Code, e.Message = CodeInvalidURL, "invalid URL: "+causeText(err)
 	case errors.Is(err, errTooManyRedirects):
 		e.Code, e.Message = CodeTooManyRedirects, "Maximum number of redirects exceeded"
+	case errors.As(err, &refused):
+		e.Code, e.Message = CodeBadRequest, refused.Error()
 	case errors.As(err, &panicked):
 		e.Code, e.Message = CodeBadOptionValue, panicked.message()
 	case errors.As(err, &replay):

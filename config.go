@@ -120,8 +120,10 @@ type Config struct {
 	// BeforeRedirect, when set, is called before each redirect is followed,
 	// after the MaxRedirects check, with the next request (whose headers it
 	// may change: drop a credential bound for another origin) and those
-	// before it; an error stops there and fails the request with it, as
-	// http.Client.CheckRedirect's does. It runs on the request's goroutine.
+	// before it; an error stops there and fails the request with
+	// [CodeBadRequest] wrapping it (http.ErrUseLastResponse returns the 3xx
+	// instead), as does a redirect to a scheme other than http and https.
+	// It runs on the request's goroutine.
 	BeforeRedirect func(req *http.Request, via []*http.Request) error
 	// OnUploadProgress is called as the body is sent.
 	OnUploadProgress func(Progress)
@@ -439,6 +441,17 @@ func buildURL(cfg *Config, strict bool) (string, error) {
 }
 
 var tabsAndNewlines = strings.NewReplacer("\t", "", "\n", "", "\r", "")
+
+// redactedURL is FullURL with every path param's value "REDACTED", for
+// logs and printed values.
+func (c *Config) redactedURL() (string, error) {
+	cp := *c
+	cp.PathParams = make(map[string]string, len(c.PathParams))
+	for k := range c.PathParams {
+		cp.PathParams[k] = redacted
+	}
+	return cp.FullURL()
+}
 
 // escapeQuery percent-encodes the bytes of s's query that the WHATWG URL
 // parser, and so axios, encodes in an http(s) URL's query: controls, space,

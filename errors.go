@@ -89,11 +89,12 @@ func IsCancel(err error) bool {
 	return errors.Is(err, context.Canceled)
 }
 
-// AsError returns the [*Error] in err's chain, if there is one.
+// AsError returns the [*Error] in err's chain, if there is one: ok is false
+// for a typed nil *Error too, so e is never nil when ok.
 func AsError(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
-	return e, ok
+	return e, ok && e != nil
 }
 
 // ContextError returns the [*Error] of a request described by cfg whose

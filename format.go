@@ -121,7 +121,17 @@ func describeData(data any) string {
 	return fmt.Sprintf("%T", data)
 }
 
-func describeRequest(req *http.Request) string {
+// describeRequest is req's method and URL, query values redacted. With
+// path params in cfg, the URL is rebuilt from cfg with their values
+// redacted, as Config's Format shows only their names: a path segment may
+// be a token.
+func describeRequest(req *http.Request, cfg *Config) string {
+	if cfg != nil && len(cfg.PathParams) > 0 {
+		if full, err := cfg.redactedURL(); err == nil {
+			return req.Method + " " + redactURLValues(full)
+		}
+		return req.Method
+	}
 	if req.URL == nil {
 		return req.Method
 	}
@@ -288,8 +298,19 @@ func (c Config) Format(f fmt.State, verb rune) {
 func metaKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // LogValue is the Config as a slog group of its fields that are set,
-// redacted as [Config.Format] redacts them.
-func (c Config) LogValue() slog.Value {
+// redacted as [Config.Format] redacts them; a nil Config is "<nil>".
+func (c *Config) LogValue() slog.Value {
+	if c == nil {
+		return nilValue
+	}
+	return c.logValue()
+}
+
+// MarshalJSON writes the Config as LogValue does, so a Config logged by
+// value through a JSON handler is redacted too.
+func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(jsonOf(c.logValue())) }
+
+func (c *Config) logValue() slog.Value {
 	attrs := make([]slog.Attr, 0, 12)
 	if c.Method != "" {
 		attrs = append(attrs, slog.String("method", c.Method))
@@ -359,8 +380,20 @@ func (a BasicAuth) Format(f fmt.State, verb rune) {
 	w.end()
 }
 
-// LogValue is the credentials as a slog group, the password "REDACTED".
-func (a BasicAuth) LogValue() slog.Value {
+// LogValue is the credentials as a slog group, the password "REDACTED";
+// nil is "<nil>".
+func (a *BasicAuth) LogValue() slog.Value {
+	if a == nil {
+		return nilValue
+	}
+	return a.logValue()
+}
+
+// MarshalJSON writes the credentials as LogValue does, the password
+// "REDACTED".
+func (a BasicAuth) MarshalJSON() ([]byte, error) { return json.Marshal(jsonOf(a.logValue())) }
+
+func (a *BasicAuth) logValue() slog.Value {
 	return slog.GroupValue(slog.String("username", a.Username), slog.String("password", redacted))
 }
 
@@ -408,7 +441,7 @@ func (r Response) Format(f fmt.State, verb rune) {
 		w.value("Timings", *r.Timings)
 	}
 	if r.Request != nil {
-		w.note("Request", describeRequest(r.Request))
+		w.note("Request", describeRequest(r.Request, r.Config))
 	}
 	if r.Config != nil {
 		w.pointer("Config", r.Config)
@@ -417,8 +450,19 @@ func (r Response) Format(f fmt.State, verb rune) {
 }
 
 // LogValue is the Response as a slog group, redacted as [Response.Format]
-// redacts it.
-func (r Response) LogValue() slog.Value {
+// redacts it; a nil Response is "<nil>", as after a failed request.
+func (r *Response) LogValue() slog.Value {
+	if r == nil {
+		return nilValue
+	}
+	return r.logValue()
+}
+
+// MarshalJSON writes the Response as LogValue does, so a Response logged by
+// value through a JSON handler is redacted too.
+func (r Response) MarshalJSON() ([]byte, error) { return json.Marshal(jsonOf(r.logValue())) }
+
+func (r *Response) logValue() slog.Value {
 	attrs := make([]slog.Attr, 0, 8)
 	attrs = append(attrs, slog.Int("status", r.Status))
 	if r.StatusText != "" {
@@ -440,10 +484,32 @@ func (r Response) LogValue() slog.Value {
 		attrs = append(attrs, slog.String("proto", r.Proto))
 	}
 	if r.Request != nil {
-		attrs = append(attrs, slog.String("request", describeRequest(r.Request)))
+		attrs = append(attrs, slog.String("request", describeRequest(r.Request, r.Config)))
 	}
 	if r.Config != nil {
 		attrs = append(attrs, slog.Any("config", r.Config))
 	}
 	return slog.GroupValue(attrs...)
+}
+
+// nilValue is how a nil *Config, *Response or *BasicAuth logs, as fmt
+// prints it.
+var nilValue = slog.StringValue("<nil>")
+
+// jsonOf is v as encoding/json writes what slog's JSON handler writes for
+// it: a group as an object, a duration in nanoseconds, a LogValuer
+// resolved first.
+func jsonOf(v slog.Value) any {
+	v = v.Resolve()
+	switch v.Kind() {
+	case slog.KindGroup:
+		m := make(map[string]any, len(v.Group()))
+		for _, a := range v.Group() {
+			m[a.Key] = jsonOf(a.Value)
+		}
+		return m
+	case slog.KindDuration:
+		return int64(v.Duration())
+	}
+	return v.Any()
 }

@@ -231,7 +231,18 @@ func requestHeaders(cfg *axios.Config, resp *axios.Response, axErr *axios.Error)
 	return nil
 }
 
+// configURL is the URL cfg goes to, as the Logger logs it; path params
+// are logged "REDACTED", as Config's Format hides them: a path segment may
+// be a token.
 func (lg *Logger) configURL(cfg *axios.Config) string {
+	if len(cfg.PathParams) > 0 {
+		cp := *cfg
+		cp.PathParams = make(map[string]string, len(cfg.PathParams))
+		for k := range cfg.PathParams {
+			cp.PathParams[k] = Redacted
+		}
+		cfg = &cp
+	}
 	full, err := cfg.FullURL()
 	if err != nil {
 		return lg.redactURL(cfg.URL)
