@@ -311,8 +311,9 @@ var secretParamNames = map[string]bool{
 }
 
 // secretParamParts are substrings that make a query parameter's name
-// secret: access_token, refresh_token, id_token, client_secret, apikey...
-var secretParamParts = []string{"token", "secret", "password", "passwd", "apikey", "api_key", "api-key", "signature", "credential", "session"}
+// secret: access_token, refresh_token, id_token, client_secret, apikey,
+// jwt, client_assertion (RFC 7521), authorization...
+var secretParamParts = []string{"token", "secret", "password", "passwd", "apikey", "api_key", "api-key", "signature", "credential", "session", "jwt", "authorization", "assertion"}
 
 func (lg *Logger) secretParam(name string) bool {
 	n := strings.ToLower(name)

@@ -131,7 +131,7 @@ func TestLoggerNeverLogsSecrets(t *testing.T) {
 	interceptors.NewLogger(l, interceptors.LogRequestHeaders(), interceptors.LogResponseHeaders()).Install(c)
 
 	params := url.Values{"page": {"2"}}
-	for i, name := range []string{"access_token", "REFRESH_TOKEN", "Token", "code", "password", "id_token", "Client_Secret", "api_key", "ApiKey"} {
+	for i, name := range []string{"access_token", "REFRESH_TOKEN", "Token", "code", "password", "id_token", "Client_Secret", "api_key", "ApiKey", "jwt", "client_assertion", "Authorization"} {
 		params.Set(name, secret+"-param-"+string(rune('a'+i)))
 	}
 	headers := http.Header{
