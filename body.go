@@ -395,59 +395,55 @@ func closeReader(r io.Reader) {
 	_ = c.Close()
 }
 
-// holdOneShot holds the one-shot readers a dispatch of cfg sent: Data's,
-// or a FormData's parts'. Any other Data costs a type switch.
-func holdOneShot(cfg *Config) []*onceSource {
+// oneShotSources are the one-shot readers of cfg's Data: a FormData's
+// parts', or Data's own once a dispatch opened it. unopened is a reader
+// Data that no dispatch opened. Any other Data costs a type switch.
+func oneShotSources(cfg *Config) (srcs []*onceSource, unopened io.Reader) {
 	switch d := cfg.Data.(type) {
 	case nil, []byte, string:
-		return nil
+		return nil, nil
 	case *FormData:
 		if d == nil {
-			return nil
+			return nil, nil
 		}
-		var hs []*onceSource
 		for _, p := range d.parts {
 			if s, ok := p.src.(*onceSource); ok {
-				s.hold()
-				hs = append(hs, s)
+				srcs = append(srcs, s)
 			}
 		}
-		return hs
-	}
-	if st := cfg.body; st != nil && sameData(st.data, cfg.Data) {
+		return srcs, nil
+	case io.Reader:
+		st := cfg.body
+		if st == nil || !sameData(st.data, d) {
+			return nil, d
+		}
 		if s, ok := st.src.(*onceSource); ok {
-			s.hold()
-			return []*onceSource{s}
+			return []*onceSource{s}, nil
 		}
 	}
-	return nil
+	return nil, nil
+}
+
+// holdOneShot holds the one-shot readers a dispatch of cfg sent.
+func holdOneShot(cfg *Config) []*onceSource {
+	srcs, _ := oneShotSources(cfg)
+	for _, s := range srcs {
+		s.hold()
+	}
+	return srcs
 }
 
 // closeUnsent closes the one-shot readers of a Config that was never sent
 // (an interceptor failed the request first), as net/http closes a body it
 // never sent; one that a request under way still holds is left to it.
 func closeUnsent(cfg *Config) {
-	switch d := cfg.Data.(type) {
-	case nil, []byte, string:
-	case *FormData:
-		if d == nil {
-			return
-		}
-		for _, p := range d.parts {
-			if s, ok := p.src.(*onceSource); ok {
-				s.hold()
-				s.release()
-			}
-		}
-	case io.Reader:
-		if st := cfg.body; st != nil && sameData(st.data, d) {
-			if s, ok := st.src.(*onceSource); ok {
-				s.hold()
-				s.release()
-			}
-			return
-		}
-		closeReader(d)
+	srcs, unopened := oneShotSources(cfg)
+	for _, s := range srcs {
+		s.hold()
+		s.release() // closes it unless another request holds it
+	}
+	if unopened != nil {
+		closeReader(unopened)
 	}
 }
 
