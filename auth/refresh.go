@@ -176,7 +176,9 @@ func (a *Authenticator) refreshShared(ctx context.Context, seen *current) (tok *
 		}
 		return nil, false, false, err
 	}
-	if err := a.store.save(ctx, tok); err != nil {
+	// A Save that panics is a failed save, not a failed refresh: under
+	// rotation the Refresher has already spent the old refresh token.
+	if err := recovered("the store's Save", func() error { return a.store.save(ctx, tok) }); err != nil {
 		a.saveFails.Add(1)
 		if !errors.Is(err, storage.ErrLockExpired) {
 			handedOff = true

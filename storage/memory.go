@@ -15,7 +15,10 @@ import (
 //
 // Memory is safe for concurrent use by multiple goroutines. It stores a copy
 // of the saved token and returns a copy on every Load, so neither the caller
-// of Save nor the caller of Load can change what is stored. Its only errors
+// of Save nor the caller of Load can change what is stored, with one
+// exception: the extra data set with oauth2.Token.WithExtra is kept and
+// returned by reference, as oauth2.Token offers no way to copy it. Treat
+// what Extra returns as read-only. Its only errors
 // are [ErrNoToken], a nil token given to Save, and a done context. It is not
 // a [Locker]: one process needs no lock beyond the Authenticator's own.
 //

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/bsm/redislock"
@@ -47,11 +46,17 @@ func (s *Store) Lock(ctx context.Context) (func(context.Context) error, error) {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("redisstore: lock %q: %w", key, ctx.Err())
 	}
+	held := false
+	defer func() {
+		if !held { // an error, or a panic from a hook of the caller's client
+			<-s.turn
+		}
+	}()
 	unlock, err := s.lock(ctx, key)
 	if err != nil {
-		<-s.turn
 		return nil, err
 	}
+	held = true
 	return unlock, nil
 }
 
@@ -116,17 +121,15 @@ func (s *Store) obtain(ctx context.Context, key string, ttl time.Duration) (*red
 // keepAlive renews the lease every ttl/3 while the lock is held, so a
 // holder that takes longer than ttl (a slow refresh, then its save) keeps
 // it; ttl only bounds how long the lock outlives a holder that died. The
-// returned stop ends the renewing and reports whether the lease was lost
-// (taken over after Redis was unreachable for a whole ttl). Once a renewal
-// finds the lease lost it stops renewing; the holder learns of the loss at
-// its next fenced Save or Clear, or at its unlock.
-func keepAlive(lock *redislock.Lock, ttl time.Duration) (stop func() (lost bool)) {
+// returned stop ends the renewing without waiting for a renewal in flight
+// (it ends within ttl/3, and racing the release is harmless: whichever
+// comes second finds the lease gone). Once a renewal finds the lease lost
+// (taken over after Redis was unreachable for a whole ttl) it stops
+// renewing; the holder learns of the loss at its next fenced Save or Clear,
+// or at its unlock.
+func keepAlive(lock *redislock.Lock, ttl time.Duration) (stop func()) {
 	done := make(chan struct{})
-	var lost atomic.Bool
-	var wg sync.WaitGroup
-	wg.Add(1)
 	go func() {
-		defer wg.Done()
 		tick := time.NewTicker(ttl / 3)
 		defer tick.Stop()
 		for {
@@ -135,40 +138,42 @@ func keepAlive(lock *redislock.Lock, ttl time.Duration) (stop func() (lost bool)
 				return
 			case <-tick.C:
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), ttl/3)
-			_, err := within(ctx, func(ctx context.Context) (struct{}, error) {
-				return struct{}{}, lock.Refresh(ctx, ttl, nil)
-			}, nil)
-			cancel()
+			err := errors.New("redisstore: renewal panicked")
+			safely(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), ttl/3)
+				defer cancel()
+				_, err = within(ctx, func(ctx context.Context) (struct{}, error) {
+					return struct{}{}, lock.Refresh(ctx, ttl, nil)
+				}, nil)
+			})
 			if errors.Is(err, redislock.ErrNotObtained) {
-				lost.Store(true)
 				return
 			}
 			// Another error (Redis briefly down): the lease may still be
 			// ours; try again at the next tick.
 		}
 	}()
-	return func() bool {
-		close(done)
-		wg.Wait()
-		return lost.Load()
-	}
+	return func() { close(done) }
 }
 
 // unlockFunc returns the unlock of a held lock: it stops the renewing,
 // unfences the Store's writes, releases the lease and hands the Store's turn
-// on, once; later calls return nil.
-func (s *Store) unlockFunc(lock *redislock.Lock, ttl time.Duration, stop func() bool) func(context.Context) error {
+// on, once; later calls return nil. The release gives up when ctx ends, as
+// every Redis call of the Store does; the turn is handed on all the same,
+// and the lease goes when the abandoned release lands or at its TTL.
+func (s *Store) unlockFunc(lock *redislock.Lock, ttl time.Duration, stop func()) func(context.Context) error {
 	var once sync.Once
 	return func(ctx context.Context) error {
 		var err error
 		once.Do(func() {
+			defer func() { <-s.turn }()
 			stop()
 			// Before the release: a write between the two would be fenced
 			// by a lease that is no longer there.
 			s.setHeld("")
-			err = lock.Release(ctx)
-			<-s.turn
+			_, err = within(ctx, func(ctx context.Context) (struct{}, error) {
+				return struct{}{}, lock.Release(ctx)
+			}, nil)
 		})
 		switch {
 		case err == nil:

@@ -270,27 +270,50 @@ func (s *Store) Clear(ctx context.Context) error {
 // otherwise it waits for its own ReadTimeout, which a store promising to
 // give up when ctx ends cannot. The abandoned op ends at that timeout, and
 // its outcome goes to abandoned, when not nil.
+//
+// op runs on a goroutine of its own, where a panic (a bug in a go-redis hook
+// of the caller's client, say) could be recovered by nobody: within catches
+// it and panics again on the caller's goroutine, or, once the caller has
+// gone, hands abandoned an error instead.
 func within[T any](ctx context.Context, op func(context.Context) (T, error), abandoned func(T, error)) (T, error) {
 	type outcome struct {
-		v   T
-		err error
+		v        T
+		err      error
+		panicked any
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		v, err := op(ctx)
-		done <- outcome{v, err}
+		var o outcome
+		defer func() {
+			if p := recover(); p != nil {
+				o = outcome{panicked: p, err: fmt.Errorf("redisstore: panic in a Redis call: %v", p)}
+			}
+			done <- o
+		}()
+		o.v, o.err = op(ctx)
 	}()
 	select {
 	case o := <-done:
+		if o.panicked != nil {
+			panic(o.panicked)
+		}
 		return o.v, o.err
 	case <-ctx.Done():
 		if abandoned != nil {
 			go func() {
 				o := <-done
-				abandoned(o.v, o.err)
+				safely(func() { abandoned(o.v, o.err) })
 			}()
 		}
 		var zero T
 		return zero, ctx.Err()
 	}
+}
+
+// safely runs f, recovering a panic: for the Store's own goroutines (the
+// renewal, the clean-up of an abandoned call), where a panic would end the
+// process and nobody waits for f's outcome.
+func safely(f func()) {
+	defer func() { _ = recover() }()
+	f()
 }

@@ -16,8 +16,8 @@ import (
 	"github.com/axiosgo/axios/storage/redisstore"
 )
 
-// Review findings for storage/redisstore. Each test fails against the code
-// it was written for; see the commit message.
+// The unlock's ctx and a panic in a Redis call: what the Store promises
+// beyond the storagetest suite.
 
 // waitRedis waits until srv answers again after a CLIENT PAUSE, so that the
 // goroutines of abandoned commands have ended before goleak looks.
@@ -39,8 +39,9 @@ func waitRedis(t *testing.T, srv *redistest.Server) {
 // lock.Release(ctx) directly, so on a client built with go-redis's default
 // options a slow Redis holds the unlock (and with it the Store's turn, and
 // the auth package's refresh, which bounds the unlock with its cleanup
-// timeout) for as long as Redis takes, up to ReadTimeout, not ctx.
-func TestReviewUnlockGivesUpWhenCtxEnds(t *testing.T) {
+// timeout) for as long as Redis takes, up to ReadTimeout, not ctx. So the
+// unlock goes through within() as well.
+func TestUnlockGivesUpWhenCtxEnds(t *testing.T) {
 	srv := redistest.Start(t)
 	s := redisstore.New(srv.Client(), "token") // ContextTimeoutEnabled: false
 	unlock, err := s.Lock(t.Context())
@@ -73,11 +74,11 @@ func (panickingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 // the caller's client) must reach the caller's goroutine, where the caller
 // can recover it: the auth package recovers a store's panic and turns it
 // into a failed refresh (docs/auth.md: "it never takes the process down").
-// within() runs every Redis call on a goroutine of its own, where nobody can
-// recover it, so the panic kills the whole process. The child process below
-// recovers around Load; it crashes instead.
-func TestReviewPanicInRedisCallReachesTheCaller(t *testing.T) {
-	if os.Getenv("REVIEW_REDISSTORE_CHILD") == "1" {
+// within() runs every Redis call on a goroutine of its own, where nobody
+// could recover it; it hands the panic back to the caller. The child process
+// below recovers around Load; without that it would crash.
+func TestPanicInRedisCallReachesTheCaller(t *testing.T) {
+	if os.Getenv("REDISSTORE_PANIC_CHILD") == "1" {
 		rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 		defer rdb.Close()
 		rdb.AddHook(panickingHook{})
@@ -90,8 +91,8 @@ func TestReviewPanicInRedisCallReachesTheCaller(t *testing.T) {
 		fmt.Printf("recovered: %v\n", recovered)
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestReviewPanicInRedisCallReachesTheCaller$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "REVIEW_REDISSTORE_CHILD=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestPanicInRedisCallReachesTheCaller$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "REDISSTORE_PANIC_CHILD=1")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "the process died of a panic its caller recovers around Load:\n%s", out)
 	assert.Contains(t, string(out), "recovered: hook bug")
