@@ -151,6 +151,8 @@ type Authenticator struct {
 	flight        flight                                     // the one refresh at a time, and its waiters
 	loadMu        sync.Mutex                                 // guards loading
 	loading       *firstLoad                                 // the first read of the store under way, if any
+	saveMu        sync.Mutex                                 // guards saver
+	saver         *saver                                     // the background save holding the store's lock, if any
 
 	// installed is the client HandleError retries through when it is
 	// called directly rather than through Install's closure.

@@ -63,7 +63,10 @@ func (s *scope) allows(cfg *axios.Config) bool {
 		return true
 	}
 	target := cfg.URL
-	if !isAbsolute(target) {
+	// As the core joins them: with AllowAbsoluteURLs false, an absolute
+	// URL goes under BaseURL, so BaseURL's origin is the target.
+	joined := cfg.BaseURL != "" && cfg.AllowAbsoluteURLs != nil && !*cfg.AllowAbsoluteURLs
+	if !isAbsolute(target) || joined {
 		if cfg.BaseURL == "" {
 			return true // relative to the client's own BaseURL, which it merges in
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -65,8 +64,8 @@ func (a *Authenticator) canObtain(seen *current) bool {
 // cleared, OnFailure called. Any other failure keeps the token and its
 // refresh token, and the flight refuses new attempts for a short backoff.
 func (a *Authenticator) runRefresh(from context.Context, seen *current) {
-	base := context.WithValue(a.refreshBase(from), refreshKey{}, a)
-	ctx, cancel := context.WithTimeout(base, a.timeout)
+	hookCtx := a.refreshBase(from)
+	ctx, cancel := context.WithTimeout(context.WithValue(hookCtx, refreshKey{}, a), a.timeout)
 	defer cancel()
 
 	var tok *oauth2.Token
@@ -91,11 +90,19 @@ func (a *Authenticator) runRefresh(from context.Context, seen *current) {
 			a.failures.Add(1)
 		}
 	}
-	subs := a.flight.release(err)
+	backoff := err
+	if refused && a.refresh != nil && a.login != nil && seen.tok != nil {
+		// The token was refused, not Login: the next turn logs in, at
+		// once rather than after a failure's backoff.
+		backoff = nil
+	}
+	subs := a.flight.release(backoff)
 
 	// The turn has ended, so the hooks may call SetToken or Logout; the
 	// waiters resume after them, with the token as it is then.
-	hookCtx := context.WithoutCancel(ctx)
+	// hookCtx is ctx without its deadline and without the mark of the
+	// refresh's own context: the hooks run after the turn, so they may
+	// wait for another one (SetToken, Logout, Refresh).
 	switch {
 	case refused:
 		if a.onFailure != nil {
@@ -152,13 +159,24 @@ func (a *Authenticator) safeHook(f func()) {
 // and its save is retried in the background, holding the lock, until it
 // lands (see keepSaving).
 func (a *Authenticator) refreshShared(ctx context.Context, seen *current) (tok *oauth2.Token, adopted, saved bool, err error) {
-	unlock, err := a.store.lock(ctx)
-	if err != nil {
-		return nil, false, false, err
+	// A background save of this process's token holds the lock: take it
+	// over rather than wait for it, since only this turn can end it.
+	unlock := a.takeOverSave()
+	tookOver := unlock != nil
+	if !tookOver {
+		if unlock, err = a.store.lock(ctx); err != nil {
+			return nil, false, false, err
+		}
 	}
 	handedOff := false
 	defer func() {
-		if !handedOff {
+		switch {
+		case handedOff:
+		case tookOver && (err != nil || tok == nil) && !loggedOut(err) && a.state.load() == seen:
+			// The turn failed (or panicked) and the token stays: so does
+			// the need to save it.
+			a.keepSaving(seen.tok, unlock)
+		default:
 			unlock()
 		}
 	}()
@@ -182,46 +200,12 @@ func (a *Authenticator) refreshShared(ctx context.Context, seen *current) (tok *
 		a.saveFails.Add(1)
 		if !errors.Is(err, storage.ErrLockExpired) {
 			handedOff = true
-			go a.keepSaving(tok, unlock)
+			a.keepSaving(tok, unlock)
 		}
 		return tok, false, false, nil
 	}
 	return tok, false, true, nil
 }
-
-// keepSaving retries the save of tok, a refreshed token the store failed
-// to save, with backoff, holding the store's lock all along (unlock is
-// called at the end): under refresh-token rotation the store's older
-// refresh token is already spent, so another process, or this one after a
-// restart, must not read the store before tok lands. It stops when the
-// save lands, when tok is no longer the current token or a SetToken or
-// Logout is about to replace it (its own write is its caller's), or when a fenced
-// store says the lock was lost (another holder may have saved a newer
-// token).
-func (a *Authenticator) keepSaving(tok *oauth2.Token, unlock func()) {
-	defer unlock()
-	for wait := saveRetryMin; ; wait = min(2*wait, saveRetryMax) {
-		time.Sleep(wait)
-		if a.state.load().tok != tok || a.flight.replacing.Load() {
-			return // replaced, or about to be by a SetToken or Logout waiting for the lock
-		}
-		err := recovered("the store's Save", func() error { return a.store.save(context.Background(), tok) })
-		if err == nil {
-			a.state.markSaved(tok)
-			return
-		}
-		a.saveFails.Add(1)
-		if errors.Is(err, storage.ErrLockExpired) {
-			return
-		}
-	}
-}
-
-// The backoff between the attempts of keepSaving.
-const (
-	saveRetryMin = 50 * time.Millisecond
-	saveRetryMax = 2 * time.Second
-)
 
 // obtain gets a new token: the Refresher's for stale, or Login's when
 // there is no token to refresh or no Refresher. It gives up when ctx ends,

@@ -46,6 +46,32 @@ func TestJWTExpIsReadWhateverTheSignature(t *testing.T) {
 	}
 }
 
+// An exp no store can write (past year 9999) is read as milliseconds when
+// that gives a date, and ignored otherwise; an ordinary exp is seconds.
+func TestJWTExpBeyondYear9999(t *testing.T) {
+	clock := useFakeClock(t)
+	inAnHour := clock.Now().Add(time.Hour).Truncate(time.Second)
+	cases := map[string]struct {
+		exp  string
+		want time.Time
+	}{
+		"seconds":                {strconv.FormatInt(inAnHour.Unix(), 10), inAnHour},
+		"milliseconds":           {strconv.FormatInt(inAnHour.UnixMilli(), 10), inAnHour},
+		"last second of 9999":    {"253402300799", time.Unix(253402300799, 0)},
+		"too large for either":   {"1e300", time.Time{}},
+		"too large, fractional":  {"9.9e18", time.Time{}},
+		"milliseconds past 9999": {"253402300800000000", time.Time{}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			at := rawJWT(`{"alg":"HS256"}`, `{"exp":`+c.exp+`}`, "c2ln")
+			tok, err := ParseTokenResponse([]byte(`{"access_token":"` + at + `"}`))
+			require.NoError(t, err)
+			assert.True(t, c.want.Equal(tok.Expiry), "Expiry %v, want %v", tok.Expiry, c.want)
+		})
+	}
+}
+
 // closeRecorder is a response body that records whether it was closed.
 type closeRecorder struct {
 	*strings.Reader

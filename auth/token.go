@@ -124,7 +124,9 @@ func parseExpiresIn(raw json.RawMessage) (int64, error) {
 }
 
 // jwtExpiry reads exp from a JWT without verifying it; anything else (an
-// opaque token, no exp) gives the zero time.
+// opaque token, no exp) gives the zero time. An exp past year 9999 in
+// seconds, a date no store can write, is read as milliseconds (JavaScript's
+// Date.now() slipped in) when that gives one; otherwise it is ignored.
 func jwtExpiry(accessToken string) time.Time {
 	// Only the claims segment is read: ParseUnverified would also insist on
 	// an alg golang-jwt knows and a signature segment it can decode, neither
@@ -146,8 +148,18 @@ func jwtExpiry(accessToken string) time.Time {
 	if err != nil || exp == nil {
 		return time.Time{}
 	}
-	return exp.Time
+	if y := exp.Year(); y >= 0 && y <= 9999 {
+		return exp.Time
+	}
+	if f, ok := claims["exp"].(float64); ok && f > 0 && f/1000 <= maxExpUnix {
+		return time.UnixMilli(int64(f))
+	}
+	return time.Time{}
 }
+
+// maxExpUnix is the last second of year 9999, the last date the stores
+// (JSON's RFC 3339) can write.
+const maxExpUnix = 253402300799
 
 // TokenSource returns an oauth2.TokenSource backed by a, for code that wants
 // one (an oauth2.Transport, a gRPC credential). Token returns a copy of the

@@ -1,8 +1,8 @@
 package auth
 
-// Failing tests from an adversarial review of the auth package under
-// concurrency and faults. Each test names the behaviour the contract
-// (shared/DESIGN.md, docs/auth.md) promises and that the code misses.
+// Behaviour under concurrency and faults found missing by a review pass:
+// each test names what the contract (shared/DESIGN.md, docs/auth.md)
+// promises.
 
 import (
 	"context"
@@ -55,6 +55,40 @@ func TestOwnRefreshIsNotBlockedByItsOwnPendingSave(t *testing.T) {
 	require.NoError(t, err, "the refresh waited for the lock its own background save holds")
 	assert.Equal(t, "t3", tok.AccessToken)
 	assert.EqualValues(t, 2, calls.Load())
+}
+
+// TestATakenOverSaveResumesWhenTheRefreshFails: the refresh that took the
+// lock over from a background save fails transiently, so the unsaved token
+// stays current; its save goes on in the background and lands once the
+// store works again.
+func TestATakenOverSaveResumesWhenTheRefreshFails(t *testing.T) {
+	ctx := context.Background()
+	store := &saveFailingLockingStore{lockingStore: newLockingStore()}
+	var calls atomic.Int64
+	a := newAuth(t, Options{Store: store, RefreshBefore: -1, RefreshTimeout: time.Second,
+		Refresh: func(_ context.Context, cur *oauth2.Token) (*oauth2.Token, error) {
+			if calls.Add(1) == 2 {
+				return nil, errors.New("token endpoint down")
+			}
+			return tokenWith("t2", time.Time{}), nil
+		}})
+	require.NoError(t, a.SetToken(ctx, tokenWith("t1", time.Time{})))
+	store.failSaves.Store(1 << 30)
+	tok, err := a.Refresh(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "t2", tok.AccessToken)
+
+	_, err = a.Refresh(ctx)
+	require.ErrorIs(t, err, ErrRefreshFailed)
+	cur, err := a.Token(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "t2", cur.AccessToken, "a transient failure keeps the token")
+
+	store.failSaves.Store(0)
+	eventually(t, func() bool {
+		stored, err := store.Memory.Load(ctx)
+		return err == nil && stored.AccessToken == "t2" && !store.held.Load()
+	}, "t2 saved in the background, and the lock released")
 }
 
 // TestAfterARefusedRefreshTheNextRequestLogsIn: docs/auth.md, on a refused
