@@ -29,6 +29,9 @@ type replayError struct {
 	part string // the FormData part the reader is, or "" for Config.Data
 }
 
+// Is reports whether target is [ErrNotReplayable].
+func (e *replayError) Is(target error) bool { return target == ErrNotReplayable }
+
 func (e *replayError) Error() string {
 	what := "its io.Reader"
 	fix := "give Data as a []byte or an io.ReadSeeker (an *os.File)"

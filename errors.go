@@ -74,6 +74,21 @@ func (e *Error) Status() int {
 	return e.Response.Status
 }
 
+// ErrNotSent is wrapped by the error of a request that failed before it was
+// sent, so that sending it again cannot help: the auth pair's, when the
+// token the request waited for could not be refreshed. A request
+// interceptor that gives up on a request may wrap it too.
+// The interceptors package's DefaultRetryPolicy never retries such an
+// error.
+var ErrNotSent = errors.New("axios: the request was not sent")
+
+// ErrNotReplayable is wrapped by the error of a resend (a retry, the auth
+// pair's resend after a refresh, a 307 or 308 redirect) whose body could
+// not be read again: more than the 1 MiB kept of a one-shot io.Reader was
+// sent the first time. Its code is [CodeBadOptionValue]. An interceptor
+// that resends may return the first attempt's error instead.
+var ErrNotReplayable = errors.New("axios: request body could not be read again")
+
 // IsAxiosError reports whether err is, or wraps, an [*Error]: errors.As
 // with an *Error target, as [AsError] does.
 func IsAxiosError(err error) bool {

@@ -18,13 +18,14 @@ const redacted = "REDACTED"
 
 // secretHeaderParts are substrings that make a header's name secret:
 // Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key,
-// X-Auth-Token, X-Csrf-Token, X-Session-Id, Xc-Auth...
-var secretHeaderParts = []string{"token", "secret", "password", "passwd", "key", "session", "signature", "credential", "auth", "cookie"}
+// X-Auth-Token, X-Csrf-Token, X-Session-Id, Xc-Auth, and identity proxies'
+// signed JWTs (X-Goog-Iap-Jwt-Assertion, Cf-Access-Jwt-Assertion)...
+var secretHeaderParts = []string{"token", "secret", "password", "passwd", "key", "session", "signature", "credential", "auth", "cookie", "jwt", "assertion"}
 
 // IsSecretHeader reports whether a header named name (any case) carries a
 // credential by its name: Authorization, Proxy-Authorization, Cookie,
 // Set-Cookie, or a name that contains token, secret, password, passwd, key,
-// session, signature, credential, auth or cookie. A formatted or logged
+// session, signature, credential, auth, cookie, jwt or assertion. A formatted or logged
 // [Config] or [Response] shows these headers' values as "REDACTED", and so
 // does interceptors.Logger, which also takes more names. A header of any
 // other name is shown: a token sent in a header named otherwise needs the

@@ -5,8 +5,10 @@ package auth
 // promises.
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -245,4 +247,36 @@ func TestARefreshedJWTWithAnExpInMillisecondsIsSaved(t *testing.T) {
 	stored, err := store.Load(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "r2", stored.RefreshToken, "the rotated refresh token is in the store")
+}
+
+// TestRefusedRequestWhoseBodyCannotBeResentKeepsItsRefusal: a POST of a
+// one-shot reader longer than the 1 MiB the core keeps is refused with 401;
+// the token is refreshed, but the body cannot be sent again. The error says
+// so (ERR_BAD_OPTION_VALUE, as for any resend) and carries the refused
+// response, so the caller also learns what the server said.
+func TestRefusedRequestWhoseBodyCannotBeResentKeepsItsRefusal(t *testing.T) {
+	ctx := context.Background()
+	c, mock := newMockClient()
+	mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		return httpmock.NewStringResponse(http.StatusUnauthorized, "expired"), nil
+	})
+	a := newAuth(t, Options{Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		return tokenWith("t2", time.Time{}), nil
+	}})
+	login(t, a, c, tokenWith("t1", time.Time{}))
+	body := io.MultiReader(bytes.NewReader(bytes.Repeat([]byte("x"), 2<<20))) // one-shot, 2 MiB
+
+	_, err := c.Post(ctx, "/upload", body)
+	axErr, ok := axios.AsError(err)
+	require.True(t, ok, "%v", err)
+	assert.ErrorIs(t, err, axios.ErrNotReplayable)
+	assert.Equal(t, axios.CodeBadOptionValue, axErr.Code)
+	assert.Contains(t, axErr.Message, "could not be read again")
+	assert.Equal(t, http.StatusUnauthorized, axErr.Status())
+	assert.Equal(t, "expired", string(axErr.Response.Data))
+	assert.Equal(t, 1, mock.GetTotalCallCount(), "nothing was resent")
+	tok, err := a.Token(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "t2", tok.AccessToken, "the refresh happened; the next request carries t2")
 }

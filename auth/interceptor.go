@@ -290,7 +290,22 @@ func (a *Authenticator) handleError(ctx context.Context, c *axios.Client, err er
 	}
 	a.setHeader(&retry, next)
 	a.retries.Add(1)
-	return c.Request(context.WithValue(ctx, retriesKey{a}, retries+1), retry)
+	resp, rerr := c.Request(context.WithValue(ctx, retriesKey{a}, retries+1), retry)
+	return resp, withRefusal(rerr, axErr)
+}
+
+// withRefusal returns err, the error of a resend, with the refused
+// attempt's response when the resend failed because its body could not be
+// read again: the caller learns why it was not resent and what the server
+// said.
+func withRefusal(err error, refused *axios.Error) error {
+	e, ok := axios.AsError(err)
+	if !ok || e.Response != nil || !errors.Is(err, axios.ErrNotReplayable) {
+		return err
+	}
+	c := *e
+	c.Request, c.Response = refused.Request, refused.Response
+	return &c
 }
 
 // tokenToRetry returns the token to retry a refused request with, which
@@ -350,6 +365,9 @@ func nonEmpty(c *current) *current {
 func refreshError(refused *axios.Error, cfg *axios.Config, err error) error {
 	e := &axios.Error{Message: err.Error(), Code: axios.CodeNetwork, Config: cfg, Err: err}
 	var cause *axios.Error
+	if refused == nil {
+		e.Err = notSent{err} // it waited before it was sent
+	}
 	switch {
 	case refused != nil:
 		e.Code, e.Request, e.Response = refused.Code, refused.Request, refused.Response
@@ -358,3 +376,10 @@ func refreshError(refused *axios.Error, cfg *axios.Config, err error) error {
 	}
 	return e
 }
+
+// notSent wraps the error of a request that was never sent so that it also
+// matches axios.ErrNotSent, its message unchanged.
+type notSent struct{ error }
+
+func (e notSent) Unwrap() error        { return e.error }
+func (e notSent) Is(target error) bool { return target == axios.ErrNotSent }

@@ -2,6 +2,7 @@ package interceptors
 
 import (
 	"context"
+	"io"
 	"sync"
 	"sync/atomic"
 
@@ -12,8 +13,10 @@ import (
 // indicator: it calls onChange(true) when the first request starts, and
 // onChange(false) when the last one ends, however it ends (a response, a
 // rejected status, a network error, a cancellation, a request interceptor's
-// error, a panicking interceptor: see [axios.PanicError]). A retry through the instance ([Retry], the auth pair) is the same
-// request, counted once. A flag set and cleared per request, as apps often
+// error, a panicking interceptor: see [axios.PanicError]). A retry through
+// the instance ([Retry], the auth pair) is the same request, counted once.
+// A streamed response (axios.ResponseStream) ends when its Body is closed,
+// as the core's request does: a body never closed keeps the flag on. A flag set and cleared per request, as apps often
 // write it, goes off when the first of two concurrent requests ends.
 //
 // onChange calls strictly alternate, starting with true, and are made one at
@@ -32,6 +35,7 @@ type Loading struct {
 	mu       sync.Mutex
 	chains   int    // chains between the request side and the response side
 	count    int    // open tickets: requests in flight
+	streams  int    // of which streamed responses not yet closed
 	gen      uint64 // a ticket of an older generation is closed
 	inFlight atomic.Int64
 }
@@ -80,11 +84,11 @@ func (l *Loading) Install(c *axios.Client) {
 	// costs nothing, never the other way round, which would hold the count up.
 	c.Interceptors.Response.Use(
 		func(_ context.Context, resp *axios.Response) (*axios.Response, error) {
-			l.leave(outcomeConfig(resp, nil))
+			l.leave(outcomeConfig(resp, nil), resp)
 			return resp, nil
 		},
 		func(_ context.Context, err error) (*axios.Response, error) {
-			l.leave(outcomeConfig(nil, err))
+			l.leave(outcomeConfig(nil, err), nil)
 			return nil, err
 		},
 	)
@@ -131,7 +135,11 @@ func (l *Loading) enter(cfg *axios.Config, canStart bool) {
 	t.holds++
 }
 
-func (l *Loading) leave(cfg *axios.Config) {
+// leave lets go of cfg's ticket. When resp is the last chain's response and
+// a stream (axios.ResponseStream), the request goes on until the stream is
+// closed: the ticket stays counted, out of the tickets that can lose their
+// way, and resp.Body is wrapped to end it on Close.
+func (l *Loading) leave(cfg *axios.Config, resp *axios.Response) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.chains > 0 {
@@ -141,17 +149,41 @@ func (l *Loading) leave(cfg *axios.Config) {
 		t.holds--
 		if t.holds <= 0 {
 			t.closed = true
-			l.addLocked(-1)
+			if resp != nil && resp.Body != nil {
+				l.streams++
+				resp.Body = &loadingStream{ReadCloser: resp.Body, l: l}
+			} else {
+				l.addLocked(-1)
+			}
 		}
 	}
 	if l.chains == 0 {
 		// No chain is inside: tickets still open lost their way out (an
-		// error without a Config). Close them all.
+		// error without a Config). Close them all; open streams stay.
 		l.gen++
-		if l.count > 0 {
-			l.addLocked(-l.count)
+		if n := l.count - l.streams; n > 0 {
+			l.addLocked(-n)
 		}
 	}
+}
+
+// loadingStream is a streamed response's body: its Close ends the request
+// in the Loading's count, once.
+type loadingStream struct {
+	io.ReadCloser
+	l    *Loading
+	once sync.Once
+}
+
+func (s *loadingStream) Close() error {
+	err := s.ReadCloser.Close()
+	s.once.Do(func() {
+		s.l.mu.Lock()
+		defer s.l.mu.Unlock()
+		s.l.streams--
+		s.l.addLocked(-1)
+	})
+	return err
 }
 
 // addLocked changes the count by d and reports a 0↔non-zero transition.

@@ -30,8 +30,10 @@ type RetryPolicy func(ctx context.Context, err *axios.Error) (bool, error)
 // ([axios.CodeConnAborted]), and the statuses 429, 502, 503 and 504. It never
 // retries once ctx is done, never a canceled request or one whose own
 // context's deadline passed, and never one that failed before it was sent
-// (an ERR_NETWORK with neither request nor response, as the auth pair's
-// after a refused refresh). Wrap it to add cases:
+// (one that wraps [axios.ErrNotSent], as the auth pair's when the token's
+// refresh failed), nor one whose body could not be sent again
+// ([axios.ErrNotReplayable], though it may carry the 503 of the attempt
+// before). Wrap it to add cases:
 //
 //	Policy: func(ctx context.Context, err *axios.Error) (bool, error) {
 //		if err.Status() == http.StatusInternalServerError {
@@ -40,21 +42,16 @@ type RetryPolicy func(ctx context.Context, err *axios.Error) (bool, error)
 //		return interceptors.DefaultRetryPolicy(ctx, err)
 //	},
 func DefaultRetryPolicy(ctx context.Context, err *axios.Error) (bool, error) {
-	if err == nil || ctx.Err() != nil {
+	if err == nil || ctx.Err() != nil || errors.Is(err, axios.ErrNotReplayable) {
 		return false, nil
 	}
 	switch err.Code {
 	case axios.CodeConnAborted:
 		return true, nil
 	case axios.CodeNetwork:
-		// One with neither request nor response never left: a request
-		// interceptor failed it (as the auth pair does when the token's
-		// refresh failed, and the user is logged out). Sending it again
-		// cannot help.
-		if err.Request == nil && err.Response == nil {
-			return false, nil
-		}
-		return !certificateError(err), nil
+		// One that was never sent (a request interceptor gave up on it) is
+		// not retried: sending it again cannot help.
+		return !errors.Is(err, axios.ErrNotSent) && !certificateError(err), nil
 	}
 	switch err.Status() {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
@@ -103,7 +100,8 @@ type RetryOptions struct {
 	// MaxRetries is how many times one request is retried; 0 means the
 	// default, 3, and a negative value means none.
 	MaxRetries int
-	// MinWait and MaxWait bound the backoff; 0 means 100ms and 10s.
+	// MinWait and MaxWait bound the backoff; 0 means 100ms (or MaxWait, if
+	// lower) and 10s.
 	MinWait, MaxWait time.Duration
 	// MaxRetryAfter caps the wait a response's Retry-After header asks for,
 	// in seconds or as an HTTP date; 0 means 30s. A longer wait is cut to it.
@@ -171,11 +169,11 @@ func NewRetry(opts RetryOptions) *Retry {
 	case r.maxRetries < 0:
 		r.maxRetries = 0
 	}
-	if r.minWait <= 0 {
-		r.minWait = 100 * time.Millisecond
-	}
 	if r.maxWait <= 0 {
 		r.maxWait = 10 * time.Second
+	}
+	if r.minWait <= 0 {
+		r.minWait = min(100*time.Millisecond, r.maxWait) // a MaxWait below the default bounds it too
 	}
 	if r.maxRetryAfter <= 0 {
 		r.maxRetryAfter = 30 * time.Second
@@ -238,7 +236,15 @@ func (r *Retry) handle(ctx context.Context, c *axios.Client, err error) (*axios.
 	}
 	next.Meta[r.key] = done + 1
 	next.Meta[AttemptKey] = Attempt(cfg) + 1
-	return c.Request(ctx, next)
+	resp, rerr := c.Request(ctx, next)
+	if e, ok := axios.AsError(rerr); ok && e.Response == nil && errors.Is(rerr, axios.ErrNotReplayable) {
+		// The body could not be sent again: the error says so, and carries
+		// the answer of the attempt before.
+		c := *e
+		c.Request, c.Response = axErr.Request, axErr.Response
+		return nil, &c
+	}
+	return resp, rerr
 }
 
 func idempotent(method string) bool {

@@ -2,6 +2,7 @@ package otelaxios
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.39.0"
 	"go.opentelemetry.io/otel/semconv/v1.39.0/httpconv"
 	"go.opentelemetry.io/otel/trace"
@@ -39,6 +41,48 @@ type attempt struct {
 	// starting it allocates no slice of its own.
 	attrs [6]attribute.KeyValue
 	opts  [3]trace.SpanStartOption
+
+	// The attempt is the carrier its trace context is injected through,
+	// so that it knows which headers it set (a resend drops those, never
+	// one the caller set): hdr is the request's header during Inject,
+	// injected what Inject set (TraceContext and Baggage set at most three).
+	hdr      http.Header
+	injected [3][2]string
+	more     [][2]string // beyond the three
+	n        int
+}
+
+// Get returns the header value of key, for propagation.TextMapCarrier.
+func (a *attempt) Get(key string) string { return a.hdr.Get(key) }
+
+// Set sets a header and records it as injected.
+func (a *attempt) Set(key, value string) {
+	a.hdr.Set(key, value)
+	if a.n < len(a.injected) {
+		a.injected[a.n] = [2]string{key, value}
+	} else {
+		a.more = append(a.more, [2]string{key, value})
+	}
+	a.n++
+}
+
+// Keys returns the header's keys.
+func (a *attempt) Keys() []string {
+	return propagation.HeaderCarrier(a.hdr).Keys()
+}
+
+// dropInjected removes from h the headers this attempt injected that still
+// hold the value it set.
+func (a *attempt) dropInjected(h http.Header) {
+	for i := 0; i < a.n; i++ {
+		f := a.injected[min(i, len(a.injected)-1)]
+		if i >= len(a.injected) {
+			f = a.more[i-len(a.injected)]
+		}
+		if h.Get(f[0]) == f[1] {
+			h.Del(f[0])
+		}
+	}
 }
 
 func newAttempt(in *instrumentation, cfg *axios.Config, prev *attempt) *attempt {

@@ -37,7 +37,8 @@ func newMetaKey() string {
 // start is the request side: it starts the attempt's span and injects its
 // context. A Config that carries an attempt of ours is a resend (a retry
 // through the instance, or a response's Config sent again): it counts the
-// resend, and drops the trace headers the earlier attempt was sent with.
+// resend, and drops the trace headers the earlier attempt injected (a
+// header of the same name the caller set stays).
 func (in *instrumentation) start(ctx context.Context, cfg *axios.Config) (*axios.Config, error) {
 	prev, _ := cfg.Meta[in.key].(*attempt)
 	a := newAttempt(in, cfg, prev)
@@ -53,11 +54,11 @@ func (in *instrumentation) start(ctx context.Context, cfg *axios.Config) (*axios
 		cfg.Headers = make(http.Header, 2)
 	}
 	if prev != nil {
-		for _, f := range in.prop.Fields() {
-			cfg.Headers.Del(f)
-		}
+		prev.dropInjected(cfg.Headers)
 	}
-	in.prop.Inject(ctx, propagation.HeaderCarrier(cfg.Headers))
+	a.hdr = cfg.Headers
+	in.prop.Inject(ctx, a)
+	a.hdr = nil
 	if cfg.Meta == nil {
 		cfg.Meta = make(map[string]any, 1)
 	}

@@ -1,7 +1,7 @@
 package interceptors_test
 
-// Failing tests from an adversarial review of the ready-made interceptors.
-// Each one shows a bug a user hits; none of them changes library code.
+// Cases a review pass found the ready-made interceptors getting wrong:
+// each test shows what a user hits.
 
 import (
 	"bytes"
@@ -47,10 +47,9 @@ func TestRetryRetriesANetworkErrorOfACustomAdapter(t *testing.T) {
 }
 
 // A PUT (idempotent, so retried by default) of a one-shot reader larger than
-// the 1 MiB the core keeps for replay gets a 503. Retry waits, then resends a
-// Config whose body cannot be read again: the caller gets
-// ERR_BAD_OPTION_VALUE with no status instead of the server's 503, after a
-// backoff spent for a retry that could never be sent.
+// the 1 MiB the core keeps for replay gets a 503. The retry's body cannot
+// be read again: the error says so (ERR_BAD_OPTION_VALUE) and carries the
+// server's 503, which a bare resend error would lose.
 func TestRetryThatCannotResendTheBodyReturnsTheServersAnswer(t *testing.T) {
 	c, mock := mockClient(t)
 	mock.RegisterResponder("PUT", mockBase+"/upload", func(req *http.Request) (*http.Response, error) {
@@ -65,6 +64,8 @@ func TestRetryThatCannotResendTheBodyReturnsTheServersAnswer(t *testing.T) {
 
 	axErr := requireStatus(t, err, http.StatusServiceUnavailable)
 	assert.Equal(t, "busy", string(axErr.Response.Data))
+	assert.Equal(t, axios.CodeBadOptionValue, axErr.Code)
+	assert.ErrorIs(t, err, axios.ErrNotReplayable)
 	assert.Equal(t, 1, mock.GetTotalCallCount())
 }
 
@@ -117,6 +118,9 @@ func TestLoggerRedactsJWTAssertionHeaders(t *testing.T) {
 func TestLoadingCountsAStreamedResponseUntilItsBodyIsClosed(t *testing.T) {
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/download" {
+			return
+		}
 		_, _ = io.WriteString(w, "first chunk")
 		w.(http.Flusher).Flush()
 		<-release
@@ -135,6 +139,17 @@ func TestLoadingCountsAStreamedResponseUntilItsBodyIsClosed(t *testing.T) {
 	assert.Equal(t, 1, f.loading.InFlight(), "the body is still being downloaded")
 	calls, _ := f.snapshot()
 	assert.Equal(t, []bool{true}, calls, "the flag stays on until the stream is closed")
+
+	// Another request starts and ends meanwhile: the stream stays counted.
+	_, err = c.Get(context.Background(), "/other")
+	require.NoError(t, err)
+	assert.Equal(t, 1, f.loading.InFlight(), "the stream is still open")
+
+	require.NoError(t, resp.Body.Close())
+	require.NoError(t, resp.Body.Close(), "a second Close counts nothing")
+	assert.Equal(t, 0, f.loading.InFlight())
+	calls, _ = f.snapshot()
+	assert.Equal(t, []bool{true, false}, calls)
 }
 
 // A StatusHandler "returns a response to recover the request with". One
