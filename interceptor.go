@@ -24,14 +24,15 @@ type RequestRejected func(ctx context.Context, err error) (*Config, error)
 // ResponseFulfilled receives a response that ValidateStatus accepted, or a
 // response an earlier handler recovered with. It returns the response for the
 // next stage (a new one, or resp changed), or an error that goes to the next
-// [ResponseRejected]. A returned response without a Config gets resp's.
+// [ResponseRejected]. A returned response without a Config goes on as a
+// copy with resp's.
 // It may be called from many goroutines at once.
 type ResponseFulfilled func(ctx context.Context, resp *Response) (*Response, error)
 
 // ResponseRejected receives a failed request's error: an [*Error] for a
 // rejected status or a transport failure, or whatever an earlier handler
-// returned. A response recovers the chain (without a Config, it gets the
-// failed request's); an error passes it on. Retry the
+// returned. A response recovers the chain (one without a Config goes on as
+// a copy with the failed request's); an error passes it on. Retry the
 // way axios code does, through the instance: return c.Request(ctx, *axErr.Config).
 // It may be called from many goroutines at once.
 type ResponseRejected func(ctx context.Context, err error) (*Response, error)
@@ -331,7 +332,9 @@ func (ch *chain) response(ctx context.Context, h *handler[ResponseFulfilled, Res
 			ch.resp, ch.err = nil, errNilResponse(ch.resp.Config)
 		default:
 			if next.Config == nil {
-				next.Config = ch.resp.Config
+				// A copy: the handler may return one Response for many.
+				cp := *next
+				cp.Config, next = ch.resp.Config, &cp
 			}
 			ch.resp = next
 		}
@@ -346,7 +349,8 @@ func (ch *chain) response(ctx context.Context, h *handler[ResponseFulfilled, Res
 		ch.err = e
 	case next != nil:
 		if next.Config == nil {
-			next.Config = configOf(nil, ch.err)
+			cp := *next
+			cp.Config, next = configOf(nil, ch.err), &cp
 		}
 		ch.resp, ch.err = next, nil
 	default:

@@ -255,13 +255,8 @@ func (a *Authenticator) SetToken(ctx context.Context, tok *oauth2.Token) error {
 	if !a.state.sendable(tok) {
 		return errUnsendable
 	}
-	if err := a.takeTurn(ctx); err != nil {
-		return err
-	}
 	own := cloneToken(tok)
-	var err error
-	lockErr := a.store.under(ctx, func() { err = a.store.Save(ctx, own) })
-	a.endTurn(a.state.set(own, false, err != nil))
+	err, lockErr := a.replace(ctx, own, func(ctx context.Context) error { return a.store.Save(ctx, own) })
 	if err != nil {
 		return errors.Join(fmt.Errorf("auth: save token: %w", err), lockErr)
 	}
@@ -274,16 +269,38 @@ func (a *Authenticator) SetToken(ctx context.Context, tok *oauth2.Token) error {
 // context.Background().
 func (a *Authenticator) Logout(ctx context.Context) error {
 	ctx = orBackground(ctx)
-	if err := a.takeTurn(ctx); err != nil {
-		return err
-	}
-	var err error
-	lockErr := a.store.under(ctx, func() { err = a.store.Clear(ctx) })
-	a.endTurn(a.state.set(nil, false, false))
+	err, lockErr := a.replace(ctx, nil, a.store.Clear)
 	if err != nil {
 		return errors.Join(fmt.Errorf("auth: clear token: %w", err), lockErr)
 	}
 	return lockErr
+}
+
+// replace makes tok (nil: none) the current token for SetToken and Logout:
+// it takes the flight's turn, runs write holding the store's lock (taken
+// over from a background save, after its attempt in flight, so that save
+// never lands after write), and ends the turn with tok current however
+// write ends. A lock that cannot be taken is lockErr, and write runs
+// anyway; a panic of the store is write's error, a *PanicError. When the
+// turn cannot be taken (ctx ended, or called from a Refresher), nothing
+// changes and that error is lockErr.
+func (a *Authenticator) replace(ctx context.Context, tok *oauth2.Token, write func(context.Context) error) (err, lockErr error) {
+	if err := a.takeTurn(ctx); err != nil {
+		return nil, err
+	}
+	err = recovered("the store", func() error {
+		unlock := a.takeOverSave()
+		if unlock == nil {
+			var lerr error
+			if unlock, lerr = a.store.lock(ctx); lerr != nil {
+				lockErr, unlock = fmt.Errorf("auth: %w", lerr), func() {}
+			}
+		}
+		defer unlock()
+		return write(ctx)
+	})
+	a.endTurn(a.state.set(tok, false, tok != nil && err != nil))
+	return err, lockErr
 }
 
 // takeTurn holds the flight's turn for SetToken and Logout, so they never

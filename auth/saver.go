@@ -86,7 +86,8 @@ func (a *Authenticator) endSave(s *saver) {
 	}
 	a.saveMu.Unlock()
 	s.mu.Unlock()
-	s.unlock()
+	// On the saver's own goroutine: a store's panic must not end the process.
+	_ = recovered("the store's unlock", func() error { s.unlock(); return nil })
 }
 
 // takeOverSave ends the background save under way, if any, after its

@@ -45,19 +45,6 @@ func (s sharedStore) lock(ctx context.Context) (unlock func(), err error) {
 	}, nil
 }
 
-// under runs f holding the store's lock. A lock that cannot be taken is
-// reported, and f runs anyway: a login or logout in this process does not
-// wait for the store to come back.
-func (s sharedStore) under(ctx context.Context, f func()) error {
-	unlock, err := s.lock(ctx)
-	f()
-	if err != nil {
-		return fmt.Errorf("auth: %w", err)
-	}
-	unlock()
-	return nil
-}
-
 // cleanup bounds the store writes that must happen even when ctx's
 // deadline has passed or is about to: a release, a clear, the save of a
 // rotated token.

@@ -1,7 +1,7 @@
 package auth
 
-// Failing tests from the second review of the background save (saver.go)
-// and its interplay with SetToken, Logout and the store's lock.
+// The background save (saver.go) and its interplay with SetToken, Logout
+// and the store's lock, as a second review pass found them wanting.
 
 import (
 	"context"

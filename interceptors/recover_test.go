@@ -1,6 +1,6 @@
 package interceptors_test
 
-// Failing tests from the second review of the fixes of f27ae1d.
+// A recovering Response shared by many requests, as a second review pass found it.
 
 import (
 	"context"
