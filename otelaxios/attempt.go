@@ -182,9 +182,12 @@ func (a *attempt) end(ctx context.Context, now time.Time, o outcome) {
 		a.span.End()
 		return
 	}
-	attrs := make([]attribute.KeyValue, 0, 5)
+	attrs := make([]attribute.KeyValue, 0, 6)
 	if o.resp != nil {
 		attrs = append(attrs, semconv.HTTPResponseStatusCode(o.resp.Status))
+		if v := protocolVersion(o.resp.Proto); v != "" {
+			attrs = append(attrs, semconv.NetworkProtocolVersion(v))
+		}
 	}
 	errType := o.errorType()
 	if errType != "" {
@@ -218,4 +221,19 @@ func (a *attempt) end(ctx context.Context, now time.Time, o outcome) {
 		ctx = trace.ContextWithSpan(ctx, a.span) // for exemplars
 	}
 	a.in.duration.Inst().Record(ctx, now.Sub(a.start).Seconds(), metric.WithAttributes(attrs...))
+}
+
+// protocolVersion is network.protocol.version for a response's Proto, as
+// the conventions write it: "1.1" for "HTTP/1.1", "2" for "HTTP/2.0", "3"
+// for "HTTP/3.0"; "" when Proto is not HTTP/x.y (an Adapter's response may
+// leave it empty).
+func protocolVersion(proto string) string {
+	v, ok := strings.CutPrefix(proto, "HTTP/")
+	if !ok || v == "" {
+		return ""
+	}
+	if major, minor, ok := strings.Cut(v, "."); ok && minor == "0" && major >= "2" {
+		return major
+	}
+	return v
 }

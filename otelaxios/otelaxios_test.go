@@ -81,6 +81,7 @@ func TestSpanAndMetricFollowHTTPClientConventions(t *testing.T) {
 			assert.Equal(t, host, got["server.address"].AsString())
 			assert.Equal(t, port, got["server.port"].AsInt64())
 			assert.Equal(t, int64(tc.status), got["http.response.status_code"].AsInt64())
+			assert.Equal(t, "1.1", got["network.protocol.version"].AsString())
 			assert.NotContains(t, got, attribute.Key("http.request.resend_count"))
 			if tc.errorType == "" {
 				assert.NotContains(t, got, attribute.Key("error.type"))
@@ -103,6 +104,7 @@ func TestSpanAndMetricFollowHTTPClientConventions(t *testing.T) {
 				attribute.String("server.address", host),
 				attribute.Int64("server.port", port),
 				attribute.Int64("http.response.status_code", int64(tc.status)),
+				attribute.String("network.protocol.version", "1.1"),
 			}
 			if tc.errorType != "" {
 				want = append(want, attribute.String("error.type", tc.errorType))

@@ -67,3 +67,12 @@ func TestRequestMethod(t *testing.T) {
 		assert.Equal(t, tc.original, orig, tc.in)
 	}
 }
+
+func TestProtocolVersion(t *testing.T) {
+	for proto, want := range map[string]string{
+		"HTTP/1.1": "1.1", "HTTP/1.0": "1.0", "HTTP/2.0": "2", "HTTP/3.0": "3", "HTTP/2": "2",
+		"": "", "HTTP/": "", "SPDY/3": "",
+	} {
+		assert.Equal(t, want, protocolVersion(proto), "Proto %q", proto)
+	}
+}
