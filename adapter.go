@@ -65,6 +65,7 @@ func redirectPolicy(limit int, before func(*http.Request, []*http.Request) error
 		if s := req.URL.Scheme; s != "http" && s != "https" {
 			return &refusedRedirect{msg: "redirect to unsupported protocol " + strconv.Quote(s+":")}
 		}
+		dropCredentials(req, via[0].URL)
 		if before == nil {
 			return nil
 		}
@@ -74,6 +75,36 @@ func redirectPolicy(limit int, before func(*http.Request, []*http.Request) error
 		}
 		return &refusedRedirect{msg: "redirect refused by BeforeRedirect: " + err.Error(), err: err}
 	}
+}
+
+// dropCredentials removes the credentials from req, a redirect of a request
+// to from, when it goes to another origin (scheme, host or port), as the
+// fetch standard does; an upgrade from http to https on the same host and
+// default ports keeps them. net/http drops them only for another host name,
+// and keeps them for its subdomains and other ports.
+func dropCredentials(req *http.Request, from *url.URL) {
+	to := req.URL
+	same := strings.EqualFold(to.Hostname(), from.Hostname())
+	switch {
+	case same && to.Scheme == from.Scheme && portOf(to) == portOf(from):
+		return
+	case same && from.Scheme == "http" && to.Scheme == "https" && portOf(from) == "80" && portOf(to) == "443":
+		return
+	}
+	for _, k := range [...]string{"Authorization", "Proxy-Authorization", "Cookie", "Cookie2"} {
+		req.Header.Del(k)
+	}
+}
+
+// portOf is u's port, or its scheme's default.
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
 }
 
 // refusedRedirect is a redirect that is not followed, and that a retry
@@ -107,8 +138,17 @@ func (c *Client) send(ctx context.Context, cfg *Config) (*Response, error) {
 		own.CheckRedirect = redirectPolicy(cfg.MaxRedirects, cfg.BeforeRedirect)
 		hc = &own
 	}
+	if srcs, _ := oneShotSources(cfg); len(srcs) > 0 {
+		stop := context.AfterFunc(ctx, func() {
+			for _, s := range srcs {
+				s.interrupt()
+			}
+		})
+		defer stop()
+	}
 	start := time.Now()
 	raw, err := hc.Do(req)
+	endProgress(req.Body)
 	if err == nil {
 		if pe := panicOf(req.Body); pe != nil {
 			// The server answered before net/http saw the read error the
@@ -205,6 +245,7 @@ func newRequest(ctx context.Context, cfg *Config) (*http.Request, error) {
 			req.Body, req.ContentLength, req.GetBody = body, -1, body.again
 			if n, err := strconv.ParseInt(cfg.Headers.Get("Content-Length"), 10, 64); err == nil && n >= 0 {
 				req.ContentLength = n
+				body.n = n // the upload progress's Total
 			}
 		default:
 			req.Body, req.ContentLength, req.GetBody = body, body.n, body.again

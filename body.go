@@ -88,6 +88,17 @@ type bodyReader struct {
 type uploadProgress struct {
 	fn       func(Progress)
 	panicked atomic.Pointer[PanicError]
+	ended    atomic.Bool // the attempt has its outcome: net/http may still read, unreported
+}
+
+// endProgress stops the upload progress of body, an attempt's request body,
+// once the attempt has its outcome: net/http may go on reading the body
+// after a response came (a 401 before the upload ended), and the caller
+// must not hear of it after Request returned, or alongside a retry's.
+func endProgress(body io.ReadCloser) {
+	if b, ok := body.(*bodyReader); ok && b.progress != nil {
+		b.progress.ended.Store(true)
+	}
 }
 
 func newUploadProgress(fn func(Progress)) *uploadProgress {
@@ -107,7 +118,7 @@ func panicOf(body io.ReadCloser) *PanicError {
 
 func (b *bodyReader) Read(p []byte) (int, error) {
 	n, err := b.src.Read(p)
-	if n > 0 && b.progress != nil {
+	if n > 0 && b.progress != nil && !b.progress.ended.Load() {
 		b.loaded += int64(n)
 		if perr := report("Config.OnUploadProgress", b.progress.fn, Progress{Loaded: b.loaded, Total: b.n, Bytes: n, Upload: true}); perr != nil {
 			b.progress.panicked.CompareAndSwap(nil, perr)
@@ -379,6 +390,20 @@ func (s *onceSource) release() {
 	}
 	s.mu.Unlock()
 	if last {
+		closeReader(s.src)
+	}
+}
+
+// interrupt closes src when a request that sends it ends its wait
+// (Timeout, cancellation): net/http waits for its body's Read before it
+// returns, and a stalled producer would hold the request for ever. A file
+// is the caller's and is left alone, as closeReader does.
+func (s *onceSource) interrupt() {
+	s.mu.Lock()
+	first := !s.closed
+	s.closed = true
+	s.mu.Unlock()
+	if first {
 		closeReader(s.src)
 	}
 }

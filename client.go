@@ -83,7 +83,9 @@ func (c *Client) init() {
 // resty's request-level settings (SetHeader, SetBaseURL, SetAuthToken,
 // SetPathParam, retries, hooks, middleware) are not used. The http.Client's
 // CheckRedirect is the policy of requests with neither a Config.MaxRedirects
-// nor a Config.BeforeRedirect.
+// nor a Config.BeforeRedirect; the Client's own drops credentials
+// (Authorization, Proxy-Authorization, Cookie) on a redirect to another
+// origin, and one set through resty replaces that.
 //
 // Configure it before the first request: resty's setters are not safe to
 // call while requests run.
@@ -126,11 +128,13 @@ func (c *Client) Request(ctx context.Context, cfg Config) (*Response, error) {
 	for !ch.run(ctx) {
 	}
 	ch.endBody()
+	if d := ch.dispatched; d != nil && d.Body != nil && (ch.err != nil || ch.resp.Body == nil) {
+		// A stream nobody will read (the chain failed, or recovered with a
+		// response of its own that has none): free its connection and
+		// timer.
+		_ = d.Body.Close()
+	}
 	if ch.err != nil {
-		if ch.dispatched != nil && ch.dispatched.Body != nil {
-			// A stream nobody will read: free its connection and timer.
-			_ = ch.dispatched.Body.Close()
-		}
 		return nil, ch.err
 	}
 	return ch.resp, nil

@@ -79,10 +79,11 @@ type decodeReader struct {
 	wire    wireReader
 	codings []string // as applied: the last is undone first
 
-	mu     sync.Mutex // held by Read: Close frees no decoder in use
-	r      io.Reader
-	layers []layer
-	err    error
+	mu      sync.Mutex // held by Read: Close frees no decoder in use
+	r       io.Reader
+	layers  []layer
+	err     error
+	drained bool // read past the decoded stream's end
 }
 
 // layer is one decoder, and the pool it goes back to (nil: none).
@@ -105,12 +106,23 @@ func (d *decodeReader) Read(p []byte) (int, error) {
 		return 0, d.err
 	}
 	n, err := d.r.Read(p)
-	if err != nil && err != io.EOF {
+	switch {
+	case err == io.EOF && !d.drained:
+		// A deflate stream ends before the body does (its chunked
+		// terminator may still be on its way): read on to the body's end,
+		// a little at most, so net/http can reuse the connection.
+		d.drained = true
+		_, _ = io.CopyN(io.Discard, &d.wire, drainLimit)
+	case err != nil && err != io.EOF:
 		err = d.failure(err)
 		d.err = err
 	}
 	return n, err
 }
+
+// drainLimit bounds what is read past a decoded stream's end for the
+// connection's sake.
+const drainLimit = 4 << 10
 
 // open makes the decoders, innermost (the last coding applied) first. A body
 // with no bytes at all decodes to nothing, as net/http's gzip does.

@@ -183,7 +183,7 @@ func (a *Authenticator) setHeader(cfg *axios.Config, cur *current) {
 	// never reach another request's header.
 	cfg.Headers[a.header] = []string{cur.header}
 	if a.header != DefaultHeader {
-		// net/http drops Authorization on a redirect to another host, but
+		// The core drops Authorization on a redirect to another origin, but
 		// forwards a header of any other name.
 		cfg.BeforeRedirect = a.guardRedirect(cfg.BeforeRedirect)
 	}

@@ -1,7 +1,6 @@
 package axios_test
 
-// Failing tests from an adversarial review of the root package (tests only,
-// no fixes): each names the bug it shows.
+// Cases a review pass of the core found wanting: each test shows what a user hits.
 
 import (
 	"context"
