@@ -148,7 +148,10 @@ func (c *Client) send(ctx context.Context, cfg *Config) (*Response, error) {
 	}
 	start := time.Now()
 	raw, err := hc.Do(req)
-	endProgress(req.Body)
+	if err != nil || cfg.ResponseType != ResponseStream {
+		// A stream's upload may go on while it is read (full duplex).
+		endProgress(req.Body)
+	}
 	if err == nil {
 		if pe := panicOf(req.Body); pe != nil {
 			// The server answered before net/http saw the read error the

@@ -395,13 +395,17 @@ func (s *onceSource) release() {
 }
 
 // interrupt closes src when a request that sends it ends its wait
-// (Timeout, cancellation): net/http waits for its body's Read before it
-// returns, and a stalled producer would hold the request for ever. A file
-// is the caller's and is left alone, as closeReader does.
+// (Timeout, cancellation) while a Read of src is stuck: net/http waits for
+// its body's Read before it returns, and a stalled producer would hold the
+// request for ever. With no Read under way there is nothing to unblock,
+// and a retry may still send src (a connect timeout). A file is the
+// caller's and is left alone, as closeReader does.
 func (s *onceSource) interrupt() {
 	s.mu.Lock()
-	first := !s.closed
-	s.closed = true
+	first := !s.closed && s.reading
+	if first {
+		s.closed = true
+	}
 	s.mu.Unlock()
 	if first {
 		closeReader(s.src)

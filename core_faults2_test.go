@@ -28,7 +28,7 @@ import (
 // read the pipe: nothing of it was sent, and its producer is still there.
 // The context.AfterFunc that send registers closes the pipe when the first
 // attempt's ctx ends, so the retry reads a closed pipe and fails.
-func TestDiff3RetryAfterAConnectTimeoutStillSendsThePipe(t *testing.T) {
+func TestRetryAfterAConnectTimeoutStillSendsThePipe(t *testing.T) {
 	srv := echoServer(t)
 	c := newClient(t, axios.Config{BaseURL: srv.URL})
 
@@ -77,7 +77,7 @@ func TestDiff3RetryAfterAConnectTimeoutStillSendsThePipe(t *testing.T) {
 // OnUploadProgress must go on reporting it. endProgress stops the progress
 // as soon as hc.Do returns, so the bytes uploaded while the stream is read
 // are never reported: Loaded stops short of what was sent.
-func TestDiff3UploadProgressOfAFullDuplexStreamGoesOn(t *testing.T) {
+func TestUploadProgressOfAFullDuplexStreamGoesOn(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		_ = rc.EnableFullDuplex()
