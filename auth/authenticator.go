@@ -61,8 +61,10 @@ type Options struct {
 
 	// Hosts are where the token may go besides the origin of the BaseURL
 	// of each client the pair is installed on: origins
-	// ("https://api.example.com") or bare host names ("api.example.com",
-	// any scheme and port). A request to any other origin is sent without
+	// ("https://api.example.com"), host names with a port
+	// ("api.example.com:8443", either scheme) or bare host names
+	// ("api.example.com", any scheme and port), in ASCII (an IDN in its
+	// xn-- form); New refuses an entry that could never match. A request to any other origin is sent without
 	// the token, and its refusal is never refreshed. With no BaseURL and
 	// no Hosts every origin gets the token, as axios does: a risk when
 	// requests may go to third parties (docs/auth.md).
@@ -166,6 +168,9 @@ type Authenticator struct {
 func New(opts Options) (*Authenticator, error) {
 	if opts.Refresh == nil && opts.Login == nil {
 		return nil, errors.New("auth: Options.Refresh or Options.Login is required")
+	}
+	if err := checkHosts(opts.Hosts); err != nil {
+		return nil, err
 	}
 	if opts.RefreshTimeout < 0 {
 		return nil, fmt.Errorf("auth: Options.RefreshTimeout must not be negative, got %v", opts.RefreshTimeout)

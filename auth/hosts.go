@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -31,12 +33,39 @@ func newScope(hosts []string) *scope {
 	for _, h := range hosts {
 		if o, ok := origin(h); ok {
 			set.origins[o] = true
+		} else if _, port, err := net.SplitHostPort(h); err == nil && port != "" {
+			// "host:port": that port, on either scheme.
+			for _, scheme := range [...]string{"http://", "https://"} {
+				if o, ok := origin(scheme + h); ok {
+					set.origins[o] = true
+				}
+			}
 		} else if h != "" {
 			set.names[strings.ToLower(h)] = true
 		}
 	}
 	s.set.Store(set)
 	return s
+}
+
+// checkHosts reports an Options.Hosts entry that could never match a
+// request: a host name that is not ASCII (requests carry its ASCII, xn--
+// form, and converting it would take x/net/idna into every program), or an
+// origin without a host.
+func checkHosts(hosts []string) error {
+	for _, h := range hosts {
+		for i := 0; i < len(h); i++ {
+			if h[i] >= 0x80 {
+				return fmt.Errorf("auth: Options.Hosts: %q is not ASCII: give the host in its ASCII (xn--) form", h)
+			}
+		}
+		if isAbsolute(h) {
+			if _, ok := origin(h); !ok {
+				return fmt.Errorf("auth: Options.Hosts: %q is not an http or https origin", h)
+			}
+		}
+	}
+	return nil
 }
 
 // add lets the token go to baseURL's origin.

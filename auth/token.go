@@ -30,17 +30,28 @@ var timeNow = time.Now
 //   - all fields, known or not, are kept as the token's extra fields
 //     (tok.Extra("id_token")).
 //
-// Its errors start with "auth: parse token response:" and never contain
-// the body, so they never contain a token. It is safe for concurrent use.
+// An error response sent with a 2xx status ({"error":"invalid_grant"}, no
+// access_token) is an error naming its RFC 6749 code; invalid_grant wraps
+// [ErrRefused]. Its errors start with "auth: parse token response:" and
+// never contain the body, so they never contain a token. It is safe for concurrent use.
 func ParseTokenResponse(body []byte) (*oauth2.Token, error) {
 	var wire struct {
 		AccessToken  string          `json:"access_token"`
 		TokenType    string          `json:"token_type"`
 		RefreshToken string          `json:"refresh_token"`
 		ExpiresIn    json.RawMessage `json:"expires_in"`
+		Error        string          `json:"error"`
 	}
 	if err := json.Unmarshal(body, &wire); err != nil {
 		return nil, parseError(describeJSONError(err))
+	}
+	if wire.AccessToken == "" && wire.Error != "" {
+		// An error response sent with a 2xx status, as some servers do.
+		err := parseError("error " + errorCodeText(wire.Error))
+		if wire.Error == "invalid_grant" {
+			return nil, refusedError{err}
+		}
+		return nil, err
 	}
 	if wire.AccessToken == "" {
 		return nil, parseError("no access_token")
@@ -67,6 +78,21 @@ func ParseTokenResponse(body []byte) (*oauth2.Token, error) {
 		tok.Expiry = jwtExpiry(tok.AccessToken)
 	}
 	return tok.WithExtra(extra), nil
+}
+
+// errorCodeText quotes an RFC 6749 error code, or says it is not one: a
+// value of other characters, or a long one, is not quoted, in case it
+// echoes something secret.
+func errorCodeText(code string) string {
+	if len(code) > 64 {
+		return "(not an RFC 6749 error code)"
+	}
+	for i := 0; i < len(code); i++ {
+		if c := code[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return "(not an RFC 6749 error code)"
+		}
+	}
+	return strconv.Quote(code)
 }
 
 func parseError(reason string) error {
@@ -169,8 +195,10 @@ const maxExpUnix = 253402300799
 // server clock behind ours) is returned as it is rather than refreshed on
 // every call, as the requests send it. Its
 // refreshes are a's: shared with the requests, counted in a's Stats, with
-// a's hooks. With no token it fails with an error wrapping
-// storage.ErrNoToken. It is safe for concurrent use.
+// a's hooks. With no token it logs in through Options.Login, or adopts a
+// token another process saved to a shared store, as a request does; when
+// neither gives one it fails with an error wrapping storage.ErrNoToken. It
+// is safe for concurrent use.
 func TokenSource(a *Authenticator) oauth2.TokenSource { return tokenSource{a} }
 
 type tokenSource struct{ a *Authenticator }
@@ -183,7 +211,9 @@ func (s tokenSource) Token() (*oauth2.Token, error) {
 	}
 	for {
 		cur := a.state.load()
-		due := cur.tok != nil && a.state.due(cur, true)
+		// With no token, a turn logs in (Login) or looks in a shared store,
+		// as a request's would.
+		due := cur.tok != nil && a.state.due(cur, true) || cur.tok == nil && a.canObtain(cur)
 		if !due && !a.flight.underWay() {
 			if cur.tok == nil {
 				return nil, errNoToken

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/axiosgo/axios"
 )
@@ -37,7 +38,7 @@ type transport struct {
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	a := t.a
 	ctx := req.Context()
-	h := req.Header.Get(a.header)
+	h := headerAnyCase(req.Header, a.header)
 	if err := a.ensureLoaded(ctx); err != nil {
 		closeBody(req)
 		return nil, err
@@ -92,12 +93,42 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // RoundTripper must not modify the request it was given.
 func (t *transport) with(req *http.Request, cur *current) *http.Request {
 	r := req.Clone(req.Context())
+	if r.Header == nil {
+		r.Header = make(http.Header, 1)
+	}
+	for k := range r.Header {
+		if k != t.a.header && strings.EqualFold(k, t.a.header) {
+			delete(r.Header, k) // a copy of ours under another casing
+		}
+	}
 	if cur == nil || cur.header == "" {
 		r.Header.Del(t.a.header)
 	} else {
 		r.Header[t.a.header] = []string{cur.header}
 	}
 	return r
+}
+
+// CloseIdleConnections closes the base's idle connections, when it has
+// them, so that http.Client.CloseIdleConnections reaches them.
+func (t *transport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// headerAnyCase returns the first value of h's name under any casing: net/http
+// sends a key set directly in the map (h["authorization"]) as it is.
+func headerAnyCase(h http.Header, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	for k, v := range h {
+		if len(v) > 0 && strings.EqualFold(k, name) {
+			return v[0]
+		}
+	}
+	return ""
 }
 
 // refusal is resp as ShouldRefresh judges it: an *axios.Error with a

@@ -1,8 +1,7 @@
 package auth
 
-// Failing tests from an adversarial review of the auth package's shapes
-// (Transport, TokenSource, Login, refreshers, Hosts, header formats). Tests
-// only: each one fails today for the reason its comment gives.
+// The auth package's shapes (Transport, TokenSource, Login, refreshers,
+// Hosts, header formats), as a review pass found them wanting.
 
 import (
 	"context"
@@ -31,11 +30,11 @@ type idleCloser struct {
 
 func (c *idleCloser) CloseIdleConnections() { c.closed.Add(1) }
 
-// TestReviewTransportPassesCloseIdleConnectionsToItsBase: http.Client's
+// TestTransportPassesCloseIdleConnectionsToItsBase: http.Client's
 // CloseIdleConnections reaches its Transport only when the Transport has the
 // method; the pair's RoundTripper has none, so the base's idle connections
 // are never closed through the client.
-func TestReviewTransportPassesCloseIdleConnectionsToItsBase(t *testing.T) {
+func TestTransportPassesCloseIdleConnectionsToItsBase(t *testing.T) {
 	base := &idleCloser{RoundTripper: httpmock.NewMockTransport()}
 	a := newAuth(t, Options{Refresh: nopRefresh})
 	hc := &http.Client{Transport: a.Transport(base)}
@@ -43,10 +42,10 @@ func TestReviewTransportPassesCloseIdleConnectionsToItsBase(t *testing.T) {
 	assert.EqualValues(t, 1, base.closed.Load(), "the client's CloseIdleConnections reaches the base transport")
 }
 
-// TestReviewTransportTakesARequestWithANilHeader: http.Transport accepts a
+// TestTransportTakesARequestWithANilHeader: http.Transport accepts a
 // request whose Header is nil; the pair's RoundTripper panics writing the
 // token into the clone's nil map.
-func TestReviewTransportTakesARequestWithANilHeader(t *testing.T) {
+func TestTransportTakesARequestWithANilHeader(t *testing.T) {
 	mock := httpmock.NewMockTransport()
 	headerEcho(mock, "Authorization")
 	a := newAuth(t, Options{Refresh: nopRefresh})
@@ -64,12 +63,12 @@ func TestReviewTransportTakesARequestWithANilHeader(t *testing.T) {
 	assert.Equal(t, "Bearer t1", string(got))
 }
 
-// TestReviewTransportKeepsACallersHeaderSetUnderANonCanonicalKey:
+// TestTransportKeepsACallersHeaderSetUnderANonCanonicalKey:
 // net/http's documented way to send a non-canonical key is to assign to the
 // map directly. The caller's own credential under "authorization" is not
 // seen (Header.Get canonicalizes), so the token is added as a second
 // Authorization field next to it.
-func TestReviewTransportKeepsACallersHeaderSetUnderANonCanonicalKey(t *testing.T) {
+func TestTransportKeepsACallersHeaderSetUnderANonCanonicalKey(t *testing.T) {
 	mock := httpmock.NewMockTransport()
 	mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
 		var all []string
@@ -93,13 +92,13 @@ func TestReviewTransportKeepsACallersHeaderSetUnderANonCanonicalKey(t *testing.T
 	assert.Equal(t, "Basic bWU6cHc=", string(got), "the caller's own credential alone, no second Authorization field")
 }
 
-// TestReviewJSONRefresherTakesInvalidGrantIn200AsARefusal: the contract
+// TestJSONRefresherTakesInvalidGrantIn200AsARefusal: the contract
 // (DESIGN.md, ErrRefused's doc) says JSONRefresher wraps ErrRefused for
 // invalid_grant, as OAuth2 does (x/oauth2 turns a 200 carrying "error" into
 // a RetrieveError). JSONRefresher parses the 200 as a token response
 // without access_token: a transient failure, so a dead refresh token is
 // retried every 1-4 s forever and OnFailure never runs.
-func TestReviewJSONRefresherTakesInvalidGrantIn200AsARefusal(t *testing.T) {
+func TestJSONRefresherTakesInvalidGrantIn200AsARefusal(t *testing.T) {
 	c, mock := newMockClient()
 	mock.RegisterResponder(http.MethodPost, "http://api.test/refresh",
 		httpmock.NewStringResponder(http.StatusOK, `{"error":"invalid_grant","error_description":"refresh token revoked"}`))
@@ -108,13 +107,13 @@ func TestReviewJSONRefresherTakesInvalidGrantIn200AsARefusal(t *testing.T) {
 	assert.ErrorIs(t, err, ErrRefused, "invalid_grant refuses the refresh token")
 }
 
-// TestReviewTokenSourceOfALoginServiceLogsIn: a service with Login
+// TestTokenSourceOfALoginServiceLogsIn: a service with Login
 // (ClientCredentials) and no Refresh is logged in by its first request, but
 // TokenSource(a).Token() with no token fails with ErrNoToken without ever
 // calling Login, so a gRPC credential or oauth2.Transport built on it never
 // gets a token (x/oauth2's clientcredentials TokenSource fetches one).
 // Refresh(ctx) on the same Authenticator does log in.
-func TestReviewTokenSourceOfALoginServiceLogsIn(t *testing.T) {
+func TestTokenSourceOfALoginServiceLogsIn(t *testing.T) {
 	var logins atomic.Int64
 	a := newAuth(t, Options{Login: func(context.Context) (*oauth2.Token, error) {
 		logins.Add(1)
@@ -126,11 +125,11 @@ func TestReviewTokenSourceOfALoginServiceLogsIn(t *testing.T) {
 	assert.EqualValues(t, 1, logins.Load())
 }
 
-// TestReviewHostsEntryWithAPort: "api.example.com:8443" is neither an
+// TestHostsEntryWithAPort: "api.example.com:8443" is neither an
 // origin (no scheme) nor matched as a host name (it is compared with the
 // request's Hostname(), port stripped), so it silently matches nothing:
 // New accepts it, and the API on that port never gets the token.
-func TestReviewHostsEntryWithAPort(t *testing.T) {
+func TestHostsEntryWithAPort(t *testing.T) {
 	mock := httpmock.NewMockTransport()
 	headerEcho(mock, "Authorization")
 	c := axios.Create(axios.Config{})
@@ -142,15 +141,25 @@ func TestReviewHostsEntryWithAPort(t *testing.T) {
 	assert.Equal(t, "Bearer t1", string(resp.Data))
 }
 
-// TestReviewHostsMatchAnIDNInEitherForm: an origin given in Unicode and the
-// same host requested in its ASCII (punycode) form, the form on the wire,
-// are one origin; the scope compares the strings, so the token is not sent.
-func TestReviewHostsMatchAnIDNInEitherForm(t *testing.T) {
+// TestHostsRefusesAnEntryThatCouldNeverMatch: requests carry an IDN in its
+// ASCII (xn--) form, and the pair does not convert (that would link
+// x/net/idna and x/text into every program): New refuses a Unicode entry
+// with an error that says which form to give, rather than accept an entry
+// that silently matches nothing. The xn-- form works.
+func TestHostsRefusesAnEntryThatCouldNeverMatch(t *testing.T) {
+	for _, h := range []string{"https://bücher.example", "bücher.example", "ftp://files.example"} {
+		_, err := New(Options{Refresh: nopRefresh, Hosts: []string{h}})
+		require.Error(t, err, h)
+		assert.Contains(t, err.Error(), "Options.Hosts")
+	}
+	_, err := New(Options{Refresh: nopRefresh, Hosts: []string{"https://bücher.example"}})
+	assert.Contains(t, err.Error(), "xn--")
+
 	mock := httpmock.NewMockTransport()
 	headerEcho(mock, "Authorization")
 	c := axios.Create(axios.Config{})
 	c.Resty().SetTransport(mock)
-	a := newAuth(t, Options{Refresh: nopRefresh, Hosts: []string{"https://bücher.example"}})
+	a := newAuth(t, Options{Refresh: nopRefresh, Hosts: []string{"https://xn--bcher-kva.example"}})
 	login(t, a, c, tokenWith("t1", time.Time{}))
 	resp, err := c.Get(context.Background(), "https://xn--bcher-kva.example/x")
 	require.NoError(t, err)
